@@ -1,0 +1,71 @@
+"""Fixtures for the real Postgres and RabbitMQ.
+
+Which servers: the ones named by VAXREC_TEST_DATABASE_URL / VAXREC_TEST_AMQP_URL; when none is
+named and a Docker engine answers, throwaway testcontainers; otherwise this machine's local
+services. Either way each run gets its own throwaway database and broker namespace, dropped after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.support.servers import BrokerServer, DatabaseServer, start_servers
+from vaxrec.migrate import apply_migrations, create_database, drop_database
+
+SHARED_DIR = Path(os.environ.get("VAXREC_SHARED_DIR", Path(__file__).parents[2] / "shared"))
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[tuple[DatabaseServer, BrokerServer]]:
+    with start_servers() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
+    """A migrated throwaway database for this test run."""
+    url = servers[0].database_url(f"vaxrec_test_{secrets.token_hex(4)}")
+    asyncio.run(create_database(url))
+    try:
+        apply_migrations(url)
+        yield url
+    finally:
+        asyncio.run(drop_database(url))
+
+
+@pytest.fixture(scope="session")
+def amqp_url(servers: tuple[DatabaseServer, BrokerServer]) -> str:
+    return servers[1].amqp_url
+
+
+@pytest.fixture(scope="session")
+def broker_namespace(amqp_url: str) -> Iterator[str]:
+    """A throwaway broker namespace (prefix of every exchange and queue) for this run."""
+    namespace = f"vaxrec-test-{secrets.token_hex(4)}"
+    yield namespace
+    from tests.support.broker import delete_namespace
+
+    asyncio.run(delete_namespace(amqp_url, namespace))
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED_DIR.is_dir():
+        pytest.fail(f"../shared not found at {SHARED_DIR} (set VAXREC_SHARED_DIR)")
+    return SHARED_DIR

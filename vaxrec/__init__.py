@@ -1,0 +1,1 @@
+"""vaxrec shared runtime: settings, logging, bus, database, migrations, health, CLI."""
