@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Contract(BaseModel):
@@ -41,6 +41,13 @@ class Envelope(BaseModel, Generic[DataT]):
     correlation_id: uuid.UUID = Field(description="The resident's request id, on every hop.")
     causation_id: uuid.UUID | None = Field(description="The message that caused this one.")
     data: DataT
+
+    @model_validator(mode="after")
+    def _type_matches_data(self) -> Envelope[DataT]:
+        expected = (type(self.data).TYPE, type(self.data).VERSION)
+        if (self.type, self.version) != expected:
+            raise ValueError(f"envelope says {self.type}.v{self.version}, data is another type")
+        return self
 
     @property
     def routing_key(self) -> str:

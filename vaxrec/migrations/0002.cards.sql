@@ -17,7 +17,9 @@ CREATE TABLE cards.issued_cards (
     registry_id         text NOT NULL,
     kid                 text NOT NULL REFERENCES cards.issuer_keys,
     rid                 text NOT NULL,
+    -- The card in the QR, and (when the QR had to leave doses out) the full card for the file.
     jws                 text NOT NULL,
+    file_jws            text,
     -- PIN and link token only as keyed hashes (HMAC-SHA-256 with the server pepper).
     pin_hash            bytea NOT NULL,
     pin_salt            bytea NOT NULL,

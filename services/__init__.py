@@ -1,0 +1,1 @@
+"""The five vaxrec services. None imports another."""

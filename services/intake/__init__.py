@@ -1,0 +1,1 @@
+"""Intake: takes a resident's request over HTTP and publishes record.requested.v1."""

@@ -1,0 +1,3 @@
+from services.intake._main import main
+
+main()

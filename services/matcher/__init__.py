@@ -1,0 +1,1 @@
+"""Matcher: finds the requesting resident in the registry (record.requested → matched/unmatched)."""

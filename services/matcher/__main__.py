@@ -1,0 +1,3 @@
+from services.matcher._main import main
+
+main()

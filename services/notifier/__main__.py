@@ -1,0 +1,3 @@
+from services.notifier._main import main
+
+main()

@@ -1,0 +1,3 @@
+from services.signer._main import main
+
+main()

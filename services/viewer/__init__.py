@@ -1,0 +1,1 @@
+"""Viewer: the PIN-gated record page and API, the issuer's JWKS."""

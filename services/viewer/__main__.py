@@ -1,0 +1,3 @@
+from services.viewer._main import main
+
+main()

@@ -1,0 +1,167 @@
+"""The viewer HTTP application: PIN page, record page and API, JWKS."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import asyncpg
+import jinja2
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.viewer._cards import OpenedCard, Refusal, Refused, open_card
+from services.viewer._record import record_view
+from services.viewer._settings import ViewerSettings
+from vaxrec.health import Readiness, add_health_routes
+from vaxrec.problems import invalid_fields, problem, problem_middleware
+from vaxrec.shc import render_qr_svg
+
+SETTINGS = web.AppKey("settings", ViewerSettings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+TEMPLATES = web.AppKey("templates", jinja2.Environment)
+NONCE = "nonce"
+MAX_BODY = 4 * 1024
+
+_REFUSAL_TEXT = {
+    Refusal.UNKNOWN: "This link is not valid. Check that you opened the whole link.",
+    Refusal.EXPIRED: "This link has expired.",
+    Refusal.LOCKED: "This record is locked after too many wrong PINs.",
+}
+
+
+class PinBody(BaseModel):
+    """POST /api/v1/cards/{token}."""
+
+    model_config = ConfigDict(extra="forbid")
+    pin: str = Field(pattern=r"^[0-9]{4}$")
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+    nonce = secrets.token_urlsafe(16)
+    request[NONCE] = nonce
+    response = await handler(request)
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    )
+    # The link token is in the URL: it must never leave in a Referer header.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+async def _open(request: web.Request, pin: str) -> OpenedCard | Refused:
+    settings = request.app[SETTINGS]
+    return await open_card(
+        request.app[POOL],
+        settings.pepper.get_secret_value().encode(),
+        request.match_info["token"],
+        pin,
+        max_attempts=settings.max_pin_attempts,
+    )
+
+
+async def api_open_card(request: web.Request) -> web.Response:
+    try:
+        body = PinBody.model_validate(json.loads(await request.read()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, ValidationError):
+            return invalid_fields(exc)
+        return problem(400, "Malformed JSON", "The request body is not valid JSON.")
+    opened = await _open(request, body.pin)
+    if isinstance(opened, Refused):
+        # Unknown, expired, locked and wrong PIN look the same to an API caller.
+        return problem(404, "Not Found", "No card for this link and PIN.")
+    return web.json_response(record_view(opened), headers={"Cache-Control": "no-store"})
+
+
+def _page(request: web.Request, template: str, status: int = 200, **context: object) -> web.Response:
+    html = (
+        request.app[TEMPLATES]
+        .get_template(template)
+        .render(
+            lang="en",
+            nonce=request[NONCE],
+            issuer_name=request.app[SETTINGS].issuer_name,
+            **context,
+        )
+    )
+    return web.Response(
+        text=html,
+        status=status,
+        content_type="text/html",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def pin_page(request: web.Request) -> web.Response:
+    return _page(request, "pin.html", token=request.match_info["token"], error=None)
+
+
+async def pin_submit(request: web.Request) -> web.Response:
+    form = await request.post()
+    pin = str(form.get("pin", ""))
+    token = request.match_info["token"]
+    if not (pin.isascii() and pin.isdigit() and len(pin) == 4):
+        return _page(request, "pin.html", 422, token=token, error="Enter the 4 digits of your PIN.")
+    opened = await _open(request, pin)
+    if isinstance(opened, Refused):
+        if opened.reason is Refusal.WRONG_PIN:
+            error = f"That PIN is not right. {opened.attempts_left} tries left."
+            return _page(request, "pin.html", 403, token=token, error=error)
+        return _page(request, "refused.html", 404, message=_REFUSAL_TEXT[opened.reason])
+    return _page(
+        request, "record.html", record=record_view(opened), qr_svg=render_qr_svg(opened.jws)
+    )
+
+
+async def jwks(request: web.Request) -> web.Response:
+    rows = await request.app[POOL].fetch(
+        "SELECT public_jwk FROM cards.issuer_keys WHERE state IN ('active', 'retired') ORDER BY kid"
+    )
+    max_age = request.app[SETTINGS].jwks_max_age_s
+    return web.json_response(
+        {"keys": [r["public_jwk"] for r in rows]},
+        headers={
+            "Access-Control-Allow-Origin": "*",
+            "Cache-Control": f"public, max-age={max_age}",
+        },
+    )
+
+
+async def dev_outbox(request: web.Request) -> web.Response:
+    rows = await request.app[POOL].fetch(
+        "SELECT to_address AS to, channel, language, subject, body, created_at "
+        "FROM notify.dev_outbox ORDER BY id DESC LIMIT 100"
+    )
+    return web.json_response(
+        [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows],
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def create_app(
+    settings: ViewerSettings, pool: asyncpg.Pool, readiness: Readiness
+) -> web.Application:
+    app = web.Application(
+        middlewares=[security_headers, problem_middleware], client_max_size=MAX_BODY
+    )
+    app[SETTINGS] = settings
+    app[POOL] = pool
+    app[TEMPLATES] = jinja2.Environment(
+        loader=jinja2.PackageLoader("services.viewer", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    app.router.add_post("/api/v1/cards/{token}", api_open_card)
+    app.router.add_get("/c/{token}", pin_page)
+    app.router.add_post("/c/{token}", pin_submit)
+    app.router.add_get("/.well-known/jwks.json", jwks)
+    if settings.environment == "development":
+        # The development outbox holds messages in clear: never routed outside development.
+        app.router.add_get("/dev/outbox", dev_outbox)
+    add_health_routes(app, readiness)
+    return app

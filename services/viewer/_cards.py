@@ -1,0 +1,81 @@
+"""Opening a card: the link token finds it, the PIN unlocks it, five wrong PINs lock it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from vaxrec.hashing import pin_matches, token_hash
+
+
+class Refusal(enum.Enum):
+    """Why a card was not shown. The API answers all of them alike; pages may say more."""
+
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    LOCKED = "locked"
+    WRONG_PIN = "wrong-pin"
+
+
+@dataclass(frozen=True)
+class OpenedCard:
+    """A card whose PIN was right."""
+
+    card_id: str
+    jws: str
+    file_jws: str
+    doses_total: int
+    doses_in_qr: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: Refusal
+    attempts_left: int = 0
+
+
+_FIND = """
+SELECT card_id, jws, file_jws, pin_hash, pin_salt, doses_total, doses_in_qr, expires_at,
+       failed_pin_attempts, locked OR revoked AS locked, expires_at <= now() AS expired
+FROM cards.issued_cards WHERE token_hash = $1
+"""
+
+# Counted in the database, atomically, so replicas share one attempt budget.
+_WRONG_PIN = """
+UPDATE cards.issued_cards
+SET failed_pin_attempts = failed_pin_attempts + 1,
+    locked = failed_pin_attempts + 1 >= $2
+WHERE card_id = $1 AND NOT locked
+RETURNING failed_pin_attempts
+"""
+
+
+async def open_card(
+    pool: asyncpg.Pool, pepper: bytes, token: str, pin: str, *, max_attempts: int
+) -> OpenedCard | Refused:
+    if len(token) != 43:
+        return Refused(Refusal.UNKNOWN)
+    row = await pool.fetchrow(_FIND, token_hash(pepper, token))
+    if row is None:
+        return Refused(Refusal.UNKNOWN)
+    if row["expired"]:
+        return Refused(Refusal.EXPIRED)
+    if row["locked"]:
+        return Refused(Refusal.LOCKED)
+    if not pin_matches(pepper, bytes(row["pin_salt"]), pin, bytes(row["pin_hash"])):
+        failed = await pool.fetchval(_WRONG_PIN, row["card_id"], max_attempts)
+        if failed is None or failed >= max_attempts:
+            return Refused(Refusal.LOCKED)
+        return Refused(Refusal.WRONG_PIN, attempts_left=max_attempts - failed)
+    return OpenedCard(
+        card_id=str(row["card_id"]),
+        jws=row["jws"],
+        file_jws=row["file_jws"] or row["jws"],
+        doses_total=row["doses_total"],
+        doses_in_qr=row["doses_in_qr"],
+        expires_at=row["expires_at"],
+    )
