@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -56,7 +56,7 @@ class Envelope(BaseModel, Generic[DataT]):
     @classmethod
     def first(cls, data: DataT, correlation_id: uuid.UUID) -> Envelope[DataT]:
         """The first message of a flow (nothing caused it but the resident)."""
-        return Envelope[type(data)](  # type: ignore[misc]
+        return _envelope_of(data)(
             message_id=uuid.uuid4(),
             type=data.TYPE,
             version=data.VERSION,
@@ -68,7 +68,7 @@ class Envelope(BaseModel, Generic[DataT]):
 
     def caused(self, data: DataT2) -> Envelope[DataT2]:
         """The message this one causes: same correlation, deterministic id."""
-        return Envelope[type(data)](  # type: ignore[misc]
+        return _envelope_of(data)(
             message_id=uuid.uuid5(_DERIVED_NAMESPACE, f"{self.message_id}/{data.routing_key()}"),
             type=data.TYPE,
             version=data.VERSION,
@@ -80,3 +80,8 @@ class Envelope(BaseModel, Generic[DataT]):
 
 
 DataT2 = TypeVar("DataT2", bound=Contract)
+
+
+def _envelope_of(data: DataT2) -> type[Envelope[DataT2]]:
+    """The envelope class parameterized by the data's own class, so it serializes in full."""
+    return cast("type[Envelope[DataT2]]", Envelope[type(data)])  # type: ignore[misc]

@@ -20,6 +20,7 @@ import structlog
 
 from contracts import Envelope
 from vaxrec.bus import Publisher
+from vaxrec.db import Connection
 
 log = structlog.get_logger("vaxrec.outbox")
 
@@ -27,7 +28,7 @@ CHANNEL = "vaxrec_outbox"
 BATCH = 100
 
 
-async def add_to_outbox(conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
+async def add_to_outbox(conn: Connection, envelope: Envelope[Any]) -> None:
     """Stage `envelope` inside the caller's transaction; it is published after commit."""
     await conn.execute(
         "INSERT INTO cards.outbox (message_id, routing_key, body) VALUES ($1, $2, $3) "
@@ -77,6 +78,7 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until cancelled: woken by NOTIFY, and polling as a fallback."""
+
         def wake(*_: object) -> None:
             self._wake.set()
 

@@ -23,9 +23,8 @@ log = structlog.get_logger("vaxrec.runtime")
 
 @dataclass
 class Resources:
-    """What a running service holds: its settings, database pool, bus and readiness checks."""
+    """What a running service holds: its database pool, bus, readiness checks and tasks."""
 
-    settings: RuntimeSettings
     pool: asyncpg.Pool | None
     bus_or_none: Bus | None
     readiness: Readiness = field(default_factory=Readiness)
@@ -49,36 +48,41 @@ def topology_for(settings: RuntimeSettings) -> Topology:
     return Topology(settings.broker_namespace, settings.retry_delays_ms)
 
 
-@contextlib.asynccontextmanager
-async def open_resources(
-    settings: RuntimeSettings, name: str, *, database: bool = True
-) -> AsyncIterator[Resources]:
-    """Open the pool (unless the service needs no database) and the bus; close both after."""
-    pool = await create_pool(settings.database_url, size=settings.db_pool_size) if database else None
-    try:
-        bus = await connect_bus(
-            settings.amqp_url, topology_for(settings), prefetch=settings.prefetch, name=name
-        )
-        try:
-            resources = Resources(settings, pool, bus)
-
-            if pool is not None:
-                resources.readiness.add("database", lambda: _database_ready(pool))
-            resources.readiness.add("broker", lambda: _broker_ready(bus))
-            yield resources
-        finally:
-            await bus.close()
-    finally:
-        if pool is not None:
-            await pool.close()
-
-
 async def _database_ready(pool: asyncpg.Pool) -> bool:
     return bool(await pool.fetchval("SELECT true"))
 
 
 async def _broker_ready(bus: Bus) -> bool:
     return bus.is_ready
+
+
+@contextlib.asynccontextmanager
+async def open_resources(
+    settings: RuntimeSettings, name: str, *, database: bool = True, broker: bool = True
+) -> AsyncIterator[Resources]:
+    """Open what the service uses of the database pool and the bus; close them after."""
+    async with contextlib.AsyncExitStack() as stack:
+        pool = None
+        if database:
+            pool = await create_pool(settings.database_url, size=settings.db_pool_size)
+            stack.push_async_callback(pool.close)
+        bus = None
+        if broker:
+            bus = await connect_bus(
+                settings.amqp_url, topology_for(settings), prefetch=settings.prefetch, name=name
+            )
+            stack.push_async_callback(bus.close)
+        resources = Resources(pool, bus)
+        if pool is not None:
+            resources.readiness.add("database", lambda: _database_ready(pool))
+        if bus is not None:
+            resources.readiness.add("broker", lambda: _broker_ready(bus))
+        try:
+            yield resources
+        finally:
+            for task in resources.tasks:
+                task.cancel()
+            await asyncio.gather(*resources.tasks, return_exceptions=True)
 
 
 async def serve(app: web.Application, port: int, host: str = "0.0.0.0") -> web.AppRunner:  # noqa: S104
@@ -96,6 +100,27 @@ async def wait_for_stop_signal() -> None:
     await stop.wait()
 
 
+async def run_http_service(
+    name: str,
+    settings: RuntimeSettings,
+    port: int,
+    make_app: Callable[[Resources], web.Application],
+    *,
+    database: bool = True,
+    broker: bool = True,
+) -> None:
+    """Run a public HTTP service (its health routes are on the same port) until SIGTERM."""
+    configure_logging(name, level=settings.log_level, fmt=settings.log_format)
+    async with open_resources(settings, name, database=database, broker=broker) as resources:
+        runner = await serve(make_app(resources), port)
+        log.info("service.started", port=port)
+        try:
+            await wait_for_stop_signal()
+            log.info("service.stopping")
+        finally:
+            await runner.cleanup()
+
+
 async def run_worker(
     name: str,
     settings: RuntimeSettings,
@@ -103,18 +128,20 @@ async def run_worker(
     start: Callable[[Resources], Awaitable[None]],
 ) -> None:
     """Run a bus worker until SIGTERM: `start` registers its consumers and background tasks."""
-    configure_logging(name, level=settings.log_level, fmt=settings.log_format)
-    async with open_resources(settings, name) as resources:
+
+    def health_app(resources: Resources) -> web.Application:
         app = web.Application()
         add_health_routes(app, resources.readiness)
-        runner = await serve(app, port)
+        return app
+
+    configure_logging(name, level=settings.log_level, fmt=settings.log_format)
+    async with open_resources(settings, name) as resources:
+        # Health first, so a probe can see the worker while it declares and starts consuming.
+        runner = await serve(health_app(resources), port)
         try:
             await start(resources)
             log.info("service.started", port=port, namespace=settings.broker_namespace)
             await wait_for_stop_signal()
             log.info("service.stopping")
         finally:
-            for task in resources.tasks:
-                task.cancel()
-            await asyncio.gather(*resources.tasks, return_exceptions=True)
             await runner.cleanup()

@@ -77,7 +77,9 @@ async def create_record_request(request: web.Request) -> web.Response:
     return web.json_response({"request_id": str(request_id)}, status=202)
 
 
-def create_app(settings: IntakeSettings, publisher: Publisher, readiness: Readiness) -> web.Application:
+def create_app(
+    settings: IntakeSettings, publisher: Publisher, readiness: Readiness
+) -> web.Application:
     app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[PUBLISHER] = publisher

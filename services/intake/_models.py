@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from typing import Literal
@@ -21,7 +22,7 @@ def pin_problem(pin: str) -> str | None:
     if len(set(pin)) == 1:
         return "PIN must not be the same digit four times"
     digits = [int(c) for c in pin]
-    if all(b - a == 1 for a, b in zip(digits, digits[1:], strict=False)):
+    if all(b - a == 1 for a, b in itertools.pairwise(digits)):
         return "PIN must not be an ascending run such as 1234"
     return None
 

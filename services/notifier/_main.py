@@ -13,12 +13,16 @@ from vaxrec.runtime import Resources, run_worker
 
 
 async def start(resources: Resources, *, settings: NotifierSettings) -> None:
-    deps = {"pool": resources.db, "provider": OutboxProvider(), "settings": settings}
+    pool, provider = resources.db, OutboxProvider()
     await resources.bus.consume(
-        "notifier", CardIssuedV1, functools.partial(handle_card_issued, **deps)
+        "notifier",
+        CardIssuedV1,
+        functools.partial(handle_card_issued, pool=pool, provider=provider, settings=settings),
     )
     await resources.bus.consume(
-        "notifier", RecordUnmatchedV1, functools.partial(handle_unmatched, **deps)
+        "notifier",
+        RecordUnmatchedV1,
+        functools.partial(handle_unmatched, pool=pool, provider=provider, settings=settings),
     )
 
 

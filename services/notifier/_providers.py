@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
-import asyncpg
-
 from contracts import Contact
 from services.notifier._messages import Rendered
+from vaxrec.db import Connection
 
 
 class Provider(Protocol):
@@ -17,7 +16,11 @@ class Provider(Protocol):
     name: str
 
     async def send(
-        self, conn: asyncpg.Connection, event_id: uuid.UUID, contact: Contact, language: str,
+        self,
+        conn: Connection,
+        event_id: uuid.UUID,
+        contact: Contact,
+        language: str,
         message: Rendered,
     ) -> str: ...
 
@@ -32,7 +35,11 @@ class OutboxProvider:
     name = "outbox"
 
     async def send(
-        self, conn: asyncpg.Connection, event_id: uuid.UUID, contact: Contact, language: str,
+        self,
+        conn: Connection,
+        event_id: uuid.UUID,
+        contact: Contact,
+        language: str,
         message: Rendered,
     ) -> str:
         row_id = await conn.fetchval(

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from joserfc.jwk import ECKey
-
 from vaxrec.shc import generate_key, public_jwk
 
 ACTIVE = "ACTIVE"

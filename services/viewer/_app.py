@@ -8,14 +8,15 @@ import secrets
 import asyncpg
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from vaxrec.shc import render_qr_svg
 
 from services.viewer._cards import OpenedCard, Refusal, Refused, open_card
 from services.viewer._record import record_view
 from services.viewer._settings import ViewerSettings
 from vaxrec.health import Readiness, add_health_routes
 from vaxrec.problems import invalid_fields, problem, problem_middleware
-from vaxrec.shc import render_qr_svg
 
 SETTINGS = web.AppKey("settings", ViewerSettings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -38,7 +39,7 @@ class PinBody(BaseModel):
 
 
 @web.middleware
-async def security_headers(request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     nonce = secrets.token_urlsafe(16)
     request[NONCE] = nonce
     response = await handler(request)
@@ -78,7 +79,9 @@ async def api_open_card(request: web.Request) -> web.Response:
     return web.json_response(record_view(opened), headers={"Cache-Control": "no-store"})
 
 
-def _page(request: web.Request, template: str, status: int = 200, **context: object) -> web.Response:
+def _page(
+    request: web.Request, template: str, status: int = 200, **context: object
+) -> web.Response:
     html = (
         request.app[TEMPLATES]
         .get_template(template)

@@ -18,7 +18,7 @@ def test_allowed_pins(pin: str) -> None:
         ("123", "4 digits"),
         ("12345", "4 digits"),
         ("12a4", "4 digits"),
-        ("１２３４", "4 digits"),
+        ("\uff11\uff12\uff13\uff14", "4 digits"),  # full-width digits
         ("0000", "same digit"),
         ("7777", "same digit"),
         ("1234", "ascending"),

@@ -10,12 +10,12 @@ from vaxrec.bus import Topology
 TEST_RETRY_DELAYS_MS = (200, 400)
 
 
-def test_topology(namespace: str) -> Topology:
+def topology_for_tests(namespace: str) -> Topology:
     return Topology(namespace, TEST_RETRY_DELAYS_MS)
 
 
 async def delete_namespace(amqp_url: str, namespace: str) -> None:
-    topology = test_topology(namespace)
+    topology = topology_for_tests(namespace)
     connection = await aio_pika.connect(amqp_url)
     try:
         channel = await connection.channel()

@@ -27,14 +27,20 @@ class BrokerServer:
 
 def docker_available() -> bool:
     """True when a Docker engine answers (testcontainers can start containers)."""
-    try:
-        import docker
+    if not os.environ.get("DOCKER_HOST") and not os.path.exists("/var/run/docker.sock"):
+        return False
+    import docker
 
+    try:
         client = docker.from_env(timeout=2)
-        client.ping()
     except Exception:
         return False
-    return True
+    try:
+        return bool(client.ping())
+    except Exception:
+        return False
+    finally:
+        client.close()
 
 
 @contextlib.contextmanager

@@ -13,7 +13,6 @@ from vaxrec.bus._consumer import Consumer, Handler
 from vaxrec.bus._publisher import Publisher
 from vaxrec.bus._topology import Topology, declare
 
-
 T = TypeVar("T", bound=Contract)
 
 
@@ -33,7 +32,9 @@ class Bus:
     async def consume(self, service: str, contract: type[T], handler: Handler[T]) -> None:
         """Start handling `service`'s queue for `contract`."""
         queue = self.topology.queue(service, contract)
-        await Consumer(self.channel, self.topology, self.publisher, queue, contract, handler).start()
+        await Consumer(
+            self.channel, self.topology, self.publisher, queue, contract, handler
+        ).start()
 
     async def close(self) -> None:
         await self.connection.close()

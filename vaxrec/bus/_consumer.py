@@ -40,7 +40,7 @@ class PermanentError(Exception):
     """The message can never be handled; park it instead of retrying."""
 
 
-class _Unparseable(Exception):
+class _UnparseableError(Exception):
     pass
 
 
@@ -51,6 +51,11 @@ def _describe(exc: BaseException) -> str:
         locs = ",".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
         return f"ValidationError:{locs}"
     return type(exc).__name__
+
+
+def _attempt(message: AbstractIncomingMessage) -> int:
+    value = message.headers.get(ATTEMPT_HEADER)
+    return value if isinstance(value, int) else 0
 
 
 class Consumer:
@@ -81,15 +86,15 @@ class Consumer:
         try:
             envelope: Envelope[Any] = self._model.model_validate_json(message.body)
         except ValidationError as exc:
-            raise _Unparseable(_describe(exc)) from None
+            raise _UnparseableError(_describe(exc)) from None
         if (envelope.type, envelope.version) != (self._contract.TYPE, self._contract.VERSION):
-            raise _Unparseable(f"unexpected type {envelope.type}.v{envelope.version}")
+            raise _UnparseableError(f"unexpected type {envelope.type}.v{envelope.version}")
         return envelope
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:
             envelope = self._parse(message)
-        except _Unparseable as exc:
+        except _UnparseableError as exc:
             await self._park(message, str(exc))
             return
         with structlog.contextvars.bound_contextvars(
@@ -111,7 +116,7 @@ class Consumer:
             await message.ack()
 
     async def _retry(self, message: AbstractIncomingMessage, exc: Exception) -> None:
-        attempt = int(message.headers.get(ATTEMPT_HEADER) or 0)  # type: ignore[call-overload]
+        attempt = _attempt(message)
         delays = self._topology.retry_delays_ms
         if attempt >= len(delays):
             log.error("message.retries_exhausted", attempts=attempt, error=_describe(exc))
@@ -123,7 +128,7 @@ class Consumer:
 
     async def _park(self, message: AbstractIncomingMessage, error: str) -> None:
         log.error("message.parked", error=error)
-        attempt = int(message.headers.get(ATTEMPT_HEADER) or 0)  # type: ignore[call-overload]
+        attempt = _attempt(message)
         await self._copy_to(
             message, self._topology.parking_queue(self._queue), attempt=attempt, error=error
         )

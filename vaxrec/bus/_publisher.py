@@ -24,9 +24,7 @@ class Publisher:
 
     async def _events(self) -> AbstractExchange:
         if self._exchange is None:
-            self._exchange = await self._channel.get_exchange(
-                self._topology.exchange, ensure=False
-            )
+            self._exchange = await self._channel.get_exchange(self._topology.exchange, ensure=False)
         return self._exchange
 
     async def publish(self, envelope: Envelope[Any]) -> None:
@@ -58,4 +56,3 @@ class Publisher:
         )
         # mandatory: a message no queue is bound for comes back as an error, not silence.
         await (await self._events()).publish(message, routing_key=routing_key, mandatory=True)
-
