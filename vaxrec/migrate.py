@@ -58,11 +58,14 @@ def apply_migrations(database_url: str) -> list[str]:
     from yoyo import get_backend, read_migrations
 
     backend = get_backend(_yoyo_url(database_url))
-    with resources.as_file(MIGRATIONS) as folder:
-        migrations = read_migrations(str(folder))
-        with backend.lock():
-            pending = backend.to_apply(migrations)
-            backend.apply_migrations(pending)
+    try:
+        with resources.as_file(MIGRATIONS) as folder:
+            migrations = read_migrations(str(folder))
+            with backend.lock():
+                pending = backend.to_apply(migrations)
+                backend.apply_migrations(pending)
+    finally:
+        backend.connection.close()
     return [m.id for m in pending]
 
 
