@@ -25,9 +25,32 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+BANNER = """
+vaxrec is starting (Ctrl-C stops all five services)
+
+  intake   http://127.0.0.1:{intake}/api/v1/record-requests
+  viewer   http://127.0.0.1:{viewer}/   (JWKS: /.well-known/jwks.json)
+
+  demo resident: John Doe, born 1951-08-15, phone +1 213 555 0100, email john.doe@example.org
+
+  curl -s http://127.0.0.1:{intake}/api/v1/record-requests -H 'content-type: application/json' \\
+    -d '{{"first_name":"John","last_name":"Doe","date_of_birth":"1951-08-15",
+         "phone":"+1 213 555 0100","pin":"4829","consent":true,"language":"en"}}'
+
+  read what was sent:  .venv/bin/vaxrec outbox   (or --json, or http://127.0.0.1:{viewer}/dev/outbox)
+"""
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from honcho.manager import Manager  # a real process runner, not a hand-written supervisor
 
+    print(
+        BANNER.format(
+            intake=os.environ.get("VAXREC_INTAKE_PORT", "8080"),
+            viewer=os.environ.get("VAXREC_VIEWER_PORT", "8081"),
+        ),
+        flush=True,
+    )
     procfile = Path(args.procfile)
     manager = Manager()
     for line in procfile.read_text().splitlines():

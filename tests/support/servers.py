@@ -49,7 +49,7 @@ def start_servers() -> Iterator[tuple[DatabaseServer, BrokerServer]]:
     named_amqp = os.environ.get("VAXREC_TEST_AMQP_URL")
     with contextlib.ExitStack() as stack:
         if named_db is None and named_amqp is None and docker_available():
-            db_url, amqp_url = stack.enter_context(_containers())
+            db_url, amqp_url = stack.enter_context(throwaway_containers())
         else:
             db_url = named_db or LOCAL_DATABASE_URL
             amqp_url = named_amqp or LOCAL_AMQP_URL
@@ -57,7 +57,7 @@ def start_servers() -> Iterator[tuple[DatabaseServer, BrokerServer]]:
 
 
 @contextlib.contextmanager
-def _containers() -> Iterator[tuple[str, str]]:
+def throwaway_containers() -> Iterator[tuple[str, str]]:
     from testcontainers.postgres import PostgresContainer
     from testcontainers.rabbitmq import RabbitMqContainer
 
