@@ -8,6 +8,7 @@ services. Either way each run gets its own throwaway database and broker namespa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -28,16 +29,23 @@ def servers() -> Iterator[tuple[DatabaseServer, BrokerServer]]:
         yield found
 
 
-@pytest.fixture(scope="session")
-def database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
-    """A migrated throwaway database for this test run."""
-    url = servers[0].database_url(f"vaxrec_test_{secrets.token_hex(4)}")
+@contextlib.contextmanager
+def throwaway_database(server: DatabaseServer) -> Iterator[str]:
+    """A new migrated database, dropped afterwards."""
+    url = server.database_url(f"vaxrec_test_{secrets.token_hex(4)}")
     asyncio.run(create_database(url))
     try:
         apply_migrations(url)
         yield url
     finally:
         asyncio.run(drop_database(url))
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
+    """A migrated throwaway database for this test run."""
+    with throwaway_database(servers[0]) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""/healthz (the process is alive) and /readyz (its broker and database answer)."""
+"""/healthz (the process is alive), /readyz (its broker and database answer), /metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
+from vaxrec.metrics import metrics_endpoint
 
 Check = Callable[[], Awaitable[bool]]
 
@@ -44,3 +46,4 @@ def add_health_routes(app: web.Application, readiness: Readiness) -> None:
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)

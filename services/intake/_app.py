@@ -16,6 +16,7 @@ from services.intake._settings import IntakeSettings
 from vaxrec.bus import Publisher
 from vaxrec.hashing import new_pin_salt, pin_hash
 from vaxrec.health import Readiness, add_health_routes
+from vaxrec.metrics import http_metrics
 from vaxrec.problems import invalid_fields, problem, problem_middleware
 
 log = structlog.get_logger("intake")
@@ -80,7 +81,7 @@ async def create_record_request(request: web.Request) -> web.Response:
 def create_app(
     settings: IntakeSettings, publisher: Publisher, readiness: Readiness
 ) -> web.Application:
-    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[http_metrics, problem_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app[PUBLISHER] = publisher
     app.router.add_post("/api/v1/record-requests", create_record_request)

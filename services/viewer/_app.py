@@ -16,6 +16,7 @@ from services.viewer._cards import OpenedCard, Refusal, Refused, open_card
 from services.viewer._record import record_view
 from services.viewer._settings import ViewerSettings
 from vaxrec.health import Readiness, add_health_routes
+from vaxrec.metrics import http_metrics
 from vaxrec.problems import invalid_fields, problem, problem_middleware
 
 SETTINGS = web.AppKey("settings", ViewerSettings)
@@ -150,7 +151,7 @@ def create_app(
     settings: ViewerSettings, pool: asyncpg.Pool, readiness: Readiness
 ) -> web.Application:
     app = web.Application(
-        middlewares=[security_headers, problem_middleware], client_max_size=MAX_BODY
+        middlewares=[http_metrics, security_headers, problem_middleware], client_max_size=MAX_BODY
     )
     app[SETTINGS] = settings
     app[POOL] = pool

@@ -17,7 +17,9 @@ from joserfc.jwk import ECKey
 from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
+from tests.conftest import throwaway_database
 from tests.support.builders import request_body
+from tests.support.servers import BrokerServer, DatabaseServer
 from tests.support.stack import ROOT, Stack, running_stack
 
 pytestmark = pytest.mark.e2e
@@ -39,8 +41,15 @@ def vaxrec(*args: str, env: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="module")
+def e2e_database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
+    """A database of its own: nothing other tests leave behind reaches these services."""
+    with throwaway_database(servers[0]) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def stack(
-    database_url: str,
+    e2e_database_url: str,
     amqp_url: str,
     broker_namespace: str,
     tmp_path_factory: pytest.TempPathFactory,
@@ -48,7 +57,7 @@ def stack(
     keys = tmp_path_factory.mktemp("keys")
     logs = tmp_path_factory.mktemp("logs")
     with running_stack(
-        database_url=database_url,
+        database_url=e2e_database_url,
         amqp_url=amqp_url,
         namespace=broker_namespace,
         keys=keys,
@@ -58,8 +67,8 @@ def stack(
 
 
 @pytest.fixture(scope="module", autouse=True)
-def demo_registry(database_url: str) -> None:
-    env = {"VAXREC_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+def demo_registry(e2e_database_url: str) -> None:
+    env = {"VAXREC_DATABASE_URL": e2e_database_url, "PATH": "/usr/bin:/bin"}
     vaxrec("registry", "load-demo", "--residents", "200", env=env)
 
 

@@ -132,3 +132,12 @@ async def test_broker_down_is_a_503_with_retry_after(amqp_url: str) -> None:
             assert response.content_type == "application/problem+json"
     finally:
         await delete_namespace(amqp_url, namespace)
+
+
+async def test_metrics_count_requests_by_route_template(bus: Bus) -> None:
+    app = create_app(_settings(), bus.publisher, Readiness())
+    async with serve_app(app) as client:
+        await client.post("/api/v1/record-requests", json=request_body())
+        metrics = await (await client.get("/metrics")).text()
+    assert 'vaxrec_http_requests_total{route="/api/v1/record-requests",status="202"}' in metrics
+    assert "John" not in metrics

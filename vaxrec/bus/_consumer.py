@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from contracts import Contract, Envelope
 from vaxrec.bus._publisher import Publisher
 from vaxrec.bus._topology import Topology
+from vaxrec.metrics import HANDLER_SECONDS, MESSAGES
 
 log = structlog.get_logger("vaxrec.bus")
 
@@ -103,9 +104,12 @@ class Consumer:
             message_type=envelope.routing_key,
         ):
             try:
-                result = await self._handler(envelope)
+                with HANDLER_SECONDS.labels(envelope.routing_key).time():
+                    result = await self._handler(envelope)
                 if result is not None:
-                    await self._publisher.publish(envelope.caused(result))
+                    outgoing = envelope.caused(result)
+                    await self._publisher.publish(outgoing)
+                    MESSAGES.labels(outgoing.routing_key, "published").inc()
             except PermanentError as exc:
                 log.warning("message.permanent_failure", error=_describe(exc))
                 await self._park(message, _describe(exc))
@@ -114,6 +118,7 @@ class Consumer:
                 await self._retry(message, exc)
                 return
             await message.ack()
+            MESSAGES.labels(envelope.routing_key, "consumed").inc()
 
     async def _retry(self, message: AbstractIncomingMessage, exc: Exception) -> None:
         attempt = _attempt(message)
@@ -125,6 +130,7 @@ class Consumer:
         log.warning("message.retry", attempt=attempt + 1, error=_describe(exc), exc_info=exc)
         target = self._topology.retry_queue(self._queue, delays[attempt])
         await self._copy_to(message, target, attempt=attempt + 1, error=_describe(exc))
+        MESSAGES.labels(self._contract.routing_key(), "retried").inc()
 
     async def _park(self, message: AbstractIncomingMessage, error: str) -> None:
         log.error("message.parked", error=error)
@@ -132,6 +138,7 @@ class Consumer:
         await self._copy_to(
             message, self._topology.parking_queue(self._queue), attempt=attempt, error=error
         )
+        MESSAGES.labels(self._contract.routing_key(), "parked").inc()
 
     async def _copy_to(
         self, message: AbstractIncomingMessage, queue: str, *, attempt: int, error: str
