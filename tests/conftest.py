@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 
 from tests.support.servers import BrokerServer, DatabaseServer, start_servers
+from vaxrec.db import create_pool
 from vaxrec.migrate import apply_migrations, create_database, drop_database
 
 SHARED_DIR = Path(os.environ.get("VAXREC_SHARED_DIR", Path(__file__).parents[2] / "shared"))
@@ -65,7 +66,7 @@ def broker_namespace(amqp_url: str) -> Iterator[str]:
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    pool = await create_pool(database_url, size=4)
     try:
         yield pool
     finally:

@@ -52,11 +52,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         flush=True,
     )
     procfile = Path(args.procfile)
+    # The Procfile says `python`: make that this installation's interpreter.
+    env = os.environ.copy()
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     manager = Manager()
     for line in procfile.read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             name, command = line.split(":", 1)
-            manager.add_process(name.strip(), command.strip(), env=os.environ.copy())
+            manager.add_process(name.strip(), command.strip(), env=env)
     manager.loop()
     return int(manager.returncode or 0)
 

@@ -10,7 +10,6 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from vaxrec.shc import render_qr_svg
 
 from services.viewer._cards import OpenedCard, Refusal, Refused, open_card
 from services.viewer._record import record_view
@@ -18,11 +17,12 @@ from services.viewer._settings import ViewerSettings
 from vaxrec.health import Readiness, add_health_routes
 from vaxrec.metrics import http_metrics
 from vaxrec.problems import invalid_fields, problem, problem_middleware
+from vaxrec.shc import render_qr_svg
 
 SETTINGS = web.AppKey("settings", ViewerSettings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
-NONCE = "nonce"
+NONCE = web.RequestKey("nonce", str)
 MAX_BODY = 4 * 1024
 
 _REFUSAL_TEXT = {

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from vaxrec.shc import decode_payload
 
 from contracts import CardIssuedV1, Dose, Envelope
 from services.signer._issue import handle_record_matched
@@ -23,6 +22,7 @@ from tests.support.cards import ISSUER, issue_card, key_ring, record_matched, si
 from vaxrec.bus import connect_bus
 from vaxrec.hashing import pin_matches, token_hash
 from vaxrec.outbox import OutboxRelay
+from vaxrec.shc import decode_payload
 
 
 async def _card(db: asyncpg.Pool, request_id: object) -> asyncpg.Record:
@@ -83,21 +83,24 @@ async def test_a_large_record_still_issues_with_every_dose_in_the_file(
     key_ring(tmp_path / "keys")
     doses = [
         Dose(
-            cvx="999" if i == 3 else "208",
-            occurred_on=date(2021 + i // 12, 1 + i % 12, 1),
+            cvx="999" if i == 3 else ("208", "207", "229", "300")[i % 4],
+            occurred_on=date(2000 + i // 12, 1 + i % 12, 1 + i % 28),
             lot_number=f"LOT{i:05d}XYZ",
             performer=f"A VERY LONG PHARMACY NAME NUMBER {i}",
         )
-        for i in range(40)
+        for i in range(150)
     ]
     envelope = record_matched(doses=doses)
     await issue_card(db, signer_settings(tmp_path / "keys"), envelope)
     card = await _card(db, envelope.data.request_id)
     assert len(card["jws"]) <= 1195
-    assert card["doses_total"] == 40
-    assert card["doses_in_qr"] < 40
+    assert card["doses_total"] == 150
+    assert card["doses_in_qr"] < 150
     file_bundle = decode_payload(card["file_jws"])["vc"]["credentialSubject"]["fhirBundle"]
-    assert len(file_bundle["entry"]) == 41
+    assert len(file_bundle["entry"]) == 151
+    qr_bundle = decode_payload(card["jws"])["vc"]["credentialSubject"]["fhirBundle"]
+    dates = [e["resource"]["occurrenceDateTime"] for e in qr_bundle["entry"][1:]]
+    assert dates[-1] == max(d.occurred_on for d in doses).isoformat()
 
 
 async def test_outbox_relay_publishes_and_deletes(
