@@ -140,9 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default=os.environ.get("VAXREC_SIGNER_KEYS", str(DEFAULT_KEYS)))
     p.set_defaults(func=cmd_keys)
 
-    from vaxrec.registry import register_cli
+    from vaxrec.registry._cli import register as register_registry
 
-    register_cli(sub)
+    register_registry(sub)
     return parser
 
 
