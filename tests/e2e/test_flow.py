@@ -81,11 +81,11 @@ def outbox(stack: Stack) -> list[dict[str, str]]:
     return messages
 
 
-async def wait_for_message(stack: Stack, to: str, seen: int, timeout: float = 20) -> dict[str, str]:
+async def wait_for_message(stack: Stack, to: str, seen: int, wait_s: float = 20) -> dict[str, str]:
     """Poll the outbox table directly (a CLI call per poll would dominate the latency)."""
     conn = await asyncpg.connect(stack.env["VAXREC_DATABASE_URL"])
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             count = await conn.fetchval(
                 "SELECT count(*) FROM notify.dev_outbox WHERE to_address = $1", to
@@ -97,7 +97,7 @@ async def wait_for_message(stack: Stack, to: str, seen: int, timeout: float = 20
             await asyncio.sleep(0.005)
     finally:
         await conn.close()
-    raise AssertionError(f"no message to the resident within {timeout}s")
+    raise AssertionError(f"no message to the resident within {wait_s}s")
 
 
 def verify_with_served_jwks(token_jws: str, jwks: dict[str, list[dict[str, str]]]) -> dict:
