@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncpg
 import structlog
-from vaxrec.registry import name_key, normalize_email, normalize_phone
 
 from contracts import (
     Contact,
@@ -15,6 +14,7 @@ from contracts import (
     RegistryPatient,
 )
 from services.matcher._lookup import exact_candidates, merged_doses
+from vaxrec.registry import name_key, normalize_email, normalize_phone
 
 log = structlog.get_logger("matcher")
 

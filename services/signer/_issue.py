@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
-from vaxrec.shc import DoseData, PatientData, fit_card, rid
 
 from contracts import CardIssuedV1, Envelope, RecordMatchedV1
 from services.signer._keys import KeyRing
 from services.signer._settings import SignerSettings
 from vaxrec.hashing import new_link_token, token_hash
 from vaxrec.outbox import add_to_outbox
+from vaxrec.shc import DoseData, PatientData, fit_card, rid
 
 log = structlog.get_logger("signer")
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from joserfc.jwk import ECKey
+
 from vaxrec.shc import generate_key, public_jwk
 
 ACTIVE = "ACTIVE"

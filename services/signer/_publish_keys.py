@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncpg
-from vaxrec.shc import public_jwk
 
 from services.signer._keys import KeyRing
+from vaxrec.shc import public_jwk
 
 
 async def publish_public_keys(pool: asyncpg.Pool, ring: KeyRing) -> None:
