@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaxrec.shc import decode_payload, qr_text, vaccine_name
-
 from services.viewer._cards import OpenedCard
+from vaxrec.shc import decode_payload, qr_text, vaccine_name
 
 
 def record_view(card: OpenedCard) -> dict[str, Any]:

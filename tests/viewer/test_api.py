@@ -8,7 +8,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
-from vaxrec.shc import decode_payload, qr_text
 
 from services.viewer._app import create_app
 from services.viewer._settings import ViewerSettings
@@ -17,6 +16,7 @@ from tests.support.cards import issue_card, key_ring, record_matched, signer_set
 from tests.support.http import serve_app
 from vaxrec.hashing import token_hash
 from vaxrec.health import Readiness
+from vaxrec.shc import decode_payload, qr_text
 
 
 @pytest.fixture
