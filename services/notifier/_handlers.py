@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 from contracts import CardIssuedV1, Envelope, RecordUnmatchedV1
@@ -21,7 +20,8 @@ async def handle_card_issued(
 ) -> None:
     """Send the card's link."""
     card = envelope.data
-    hours = max(1, math.floor((card.expires_at - datetime.now(UTC)).total_seconds() / 3600))
+    # Rounded, not floored: a 24-hour link read a few seconds after issue is still "24 hours".
+    hours = max(1, round((card.expires_at - datetime.now(UTC)).total_seconds() / 3600))
     message = render(
         "card_issued",
         card.contact.channel,
