@@ -26,12 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import aio_pika  # noqa: E402
 
 from contracts import Contact  # noqa: E402
 from tests.notifier.conftest import card_issued_event  # noqa: E402
 from tests.notifier.fakes import FakeSendGrid, FakeTwilio  # noqa: E402
 from tests.notifier.process import NotifierProcess, notifier_env  # noqa: E402
+from tests.support.broker import delete_topology  # noqa: E402
 from tests.support.servers import start_servers  # noqa: E402
 from vaxrec.bus import Topology, connect_bus  # noqa: E402
 from vaxrec.migrate import apply_migrations, create_database, drop_database  # noqa: E402
@@ -70,18 +70,6 @@ async def publish(amqp_url: str, topology: Topology, count: int, channel: str) -
         await bus.close()
 
 
-async def delete_namespace(amqp_url: str, topology: Topology) -> None:
-    connection = await aio_pika.connect(amqp_url)
-    try:
-        channel = await connection.channel()
-        for queue in topology.all_queues():
-            await channel.queue_delete(queue)
-        await channel.exchange_delete(topology.exchange)
-        await channel.exchange_delete(topology.dead_letter_exchange)
-    finally:
-        await connection.close()
-
-
 async def bench(args: argparse.Namespace, database_url: str, amqp_url: str) -> None:
     topology = Topology(f"vaxrec-bench-{secrets.token_hex(4)}", RETRY_DELAYS_MS)
     fake: FakeTwilio | FakeSendGrid = FakeTwilio() if args.channel == "sms" else FakeSendGrid()
@@ -105,7 +93,7 @@ async def bench(args: argparse.Namespace, database_url: str, amqp_url: str) -> N
                 process = NotifierProcess(env, Path(logs) / "notifier.log")
                 await run_and_measure(args, process, fake)
         finally:
-            await delete_namespace(amqp_url, topology)
+            await delete_topology(amqp_url, topology)
 
 
 async def run_and_measure(

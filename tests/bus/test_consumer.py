@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from collections.abc import AsyncIterator
 
 import aio_pika
 import pytest
 
 from contracts import Contact, Envelope, RecordRequestedV1, RecordUnmatchedV1
-from tests.support.broker import delete_namespace, topology_for_tests
+from tests.support.broker import fresh_bus
 from tests.support.builders import record_requested
-from vaxrec.bus import ATTEMPT_HEADER, ERROR_HEADER, Bus, PermanentError, connect_bus
+from vaxrec.bus import ATTEMPT_HEADER, ERROR_HEADER, Bus, PermanentError
 
 
 @pytest.fixture
 async def bus(amqp_url: str) -> AsyncIterator[Bus]:
-    # Each test gets its own namespace: queues left with messages cannot leak between tests.
-    namespace = f"vaxrec-test-{secrets.token_hex(4)}"
-    bus = await connect_bus(amqp_url, topology_for_tests(namespace), prefetch=8)
-    try:
+    async with fresh_bus(amqp_url) as bus:
         yield bus
-    finally:
-        await bus.close()
-        await delete_namespace(amqp_url, namespace)
 
 
 async def _get(bus: Bus, queue: str, wait_s: float = 5.0) -> aio_pika.abc.AbstractIncomingMessage:

@@ -11,7 +11,7 @@ import pytest
 from contracts import Envelope, RecordRequestedV1
 from services.intake._app import create_app
 from services.intake._settings import IntakeSettings
-from tests.support.broker import delete_namespace, topology_for_tests
+from tests.support.broker import delete_namespace, fresh_bus, topology_for_tests
 from tests.support.builders import TEST_PEPPER, request_body
 from tests.support.http import serve_app
 from vaxrec.bus import Bus, connect_bus
@@ -21,13 +21,8 @@ from vaxrec.health import Readiness
 
 @pytest.fixture
 async def bus(amqp_url: str) -> AsyncIterator[Bus]:
-    namespace = f"vaxrec-test-{secrets.token_hex(4)}"
-    bus = await connect_bus(amqp_url, topology_for_tests(namespace))
-    try:
+    async with fresh_bus(amqp_url) as bus:
         yield bus
-    finally:
-        await bus.close()
-        await delete_namespace(amqp_url, namespace)
 
 
 def _settings() -> IntakeSettings:

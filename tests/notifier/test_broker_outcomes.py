@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
@@ -16,19 +15,14 @@ from services.notifier._handlers import handle_card_issued
 from services.notifier._main import build_deliveries
 from tests.notifier.conftest import card_issued_event, settings_for, unique_phone
 from tests.notifier.fakes import FakeTwilio
-from tests.support.broker import delete_namespace, topology_for_tests
-from vaxrec.bus import ERROR_HEADER, Bus, connect_bus
+from tests.support.broker import fresh_bus
+from vaxrec.bus import ERROR_HEADER, Bus
 
 
 @pytest.fixture
 async def bus(amqp_url: str) -> AsyncIterator[Bus]:
-    namespace = f"vaxrec-test-{secrets.token_hex(4)}"
-    bus = await connect_bus(amqp_url, topology_for_tests(namespace), prefetch=8)
-    try:
+    async with fresh_bus(amqp_url) as bus:
         yield bus
-    finally:
-        await bus.close()
-        await delete_namespace(amqp_url, namespace)
 
 
 async def _until(condition: Callable[[], Awaitable[bool]], within_s: float = 10.0) -> None:

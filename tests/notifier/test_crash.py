@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import aio_pika
 import asyncpg
 import pytest
 
@@ -26,6 +25,7 @@ from tests.notifier.conftest import card_issued_event
 from tests.notifier.crashing import POINTS, read_kills
 from tests.notifier.fakes import FakeTwilio
 from tests.notifier.process import NotifierProcess, notifier_env
+from tests.support.broker import delete_topology
 from vaxrec.bus import Bus, Topology, connect_bus
 
 #: Longer than the test default so a redelivery that meets a live lease has room to wait.
@@ -94,19 +94,7 @@ async def rig(
             yield Rig(fake, bus, db, env, tmp_path)
         finally:
             await bus.close()
-            await _delete(amqp_url, topology)
-
-
-async def _delete(amqp_url: str, topology: Topology) -> None:
-    connection = await aio_pika.connect(amqp_url)
-    try:
-        channel = await connection.channel()
-        for queue in topology.all_queues():
-            await channel.queue_delete(queue)
-        await channel.exchange_delete(topology.exchange)
-        await channel.exchange_delete(topology.dead_letter_exchange)
-    finally:
-        await connection.close()
+            await delete_topology(amqp_url, topology)
 
 
 async def supervise(

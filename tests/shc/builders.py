@@ -12,6 +12,14 @@ from joserfc.jwk import ECKey
 
 from vaxrec.shc import DoseData, PatientData
 
+#: Every COVID-19 CVX code the issue names, US and non-US (checklist section 3).
+COVID_CVX_CODES = (
+    *("207", "208", "210", "211", "212", "213", "217", "218", "219", "221"),
+    *("225", "226", "227", "228", "229", "230", "300", "301", "302"),
+    *map(str, range(308, 314)),
+    *map(str, range(500, 522)),
+)
+
 EXAMPLE_ISS = "https://spec.smarthealth.cards/examples/issuer"
 EXAMPLE_KID = "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s"
 X5C_KID = "EBKOr72QQDcTBUuVzAzkfBTGew0ZA16GuWty64nS-sw"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.shc.builders import Vectors, many_doses, patient
+from tests.shc.builders import COVID_CVX_CODES, Vectors, many_doses, patient
 from vaxrec.shc import (
     DoseData,
     PatientData,
@@ -148,30 +148,7 @@ def test_deflate_is_raw_and_inflates_back(vectors: Vectors) -> None:
 
 
 def test_covid_codes() -> None:
-    covid = [
-        "207",
-        "208",
-        "210",
-        "211",
-        "212",
-        "213",
-        "217",
-        "218",
-        "219",
-        "221",
-        "225",
-        "226",
-        "227",
-        "228",
-        "229",
-        "230",
-        "300",
-        "301",
-        "302",
-        *map(str, range(308, 314)),
-        *map(str, range(500, 522)),
-    ]
-    assert all(is_covid_cvx(c) for c in covid)
+    assert all(is_covid_cvx(c) for c in COVID_CVX_CODES)
     assert not any(is_covid_cvx(c) for c in ["03", "3", "141", "206", "999", "", "abc"])
 
 

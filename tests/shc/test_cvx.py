@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.shc.builders import COVID_CVX_CODES
 from vaxrec.shc import vaccine_name
 
 
@@ -30,32 +31,7 @@ def test_unknown_codes_fall_back_without_raising(code: str) -> None:
 
 def test_every_listed_code_has_a_distinct_readable_name() -> None:
     codes = [
-        "207",
-        "208",
-        "210",
-        "211",
-        "212",
-        "213",
-        "217",
-        "218",
-        "219",
-        "221",
-        "225",
-        "226",
-        "227",
-        "228",
-        "229",
-        "230",
-        "300",
-        "301",
-        "302",
-        "308",
-        "309",
-        "310",
-        "311",
-        "312",
-        "313",
-        *map(str, range(500, 522)),
+        *COVID_CVX_CODES,
         "140",
         "141",
         "150",

@@ -3,7 +3,7 @@
 from vaxrec.bus._connection import Bus, connect_bus
 from vaxrec.bus._consumer import ATTEMPT_HEADER, ERROR_HEADER, Consumer, Handler, PermanentError
 from vaxrec.bus._publisher import Publisher
-from vaxrec.bus._topology import SUBSCRIPTIONS, Topology, declare
+from vaxrec.bus._topology import SUBSCRIPTIONS, Topology, declare, delete
 
 __all__ = [
     "ATTEMPT_HEADER",
@@ -17,4 +17,5 @@ __all__ = [
     "Topology",
     "connect_bus",
     "declare",
+    "delete",
 ]

@@ -111,3 +111,11 @@ async def declare(channel: AbstractChannel, topology: Topology) -> None:
                     "x-overflow": "reject-publish",
                 },
             )
+
+
+async def delete(channel: AbstractChannel, topology: Topology) -> None:
+    """Delete every exchange and queue of a namespace (a finished test run, an old environment)."""
+    for queue in topology.all_queues():
+        await channel.queue_delete(queue)
+    await channel.exchange_delete(topology.exchange)
+    await channel.exchange_delete(topology.dead_letter_exchange)
