@@ -8,7 +8,6 @@ services. Either way each run gets its own throwaway database and broker namespa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -17,9 +16,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.support.servers import BrokerServer, DatabaseServer, start_servers
+from tests.support.servers import BrokerServer, DatabaseServer, start_servers, throwaway_database
 from vaxrec.db import create_pool
-from vaxrec.migrate import apply_migrations, create_database, drop_database
 
 SHARED_DIR = Path(os.environ.get("VAXREC_SHARED_DIR", Path(__file__).parents[2] / "shared"))
 
@@ -28,18 +26,6 @@ SHARED_DIR = Path(os.environ.get("VAXREC_SHARED_DIR", Path(__file__).parents[2] 
 def servers() -> Iterator[tuple[DatabaseServer, BrokerServer]]:
     with start_servers() as found:
         yield found
-
-
-@contextlib.contextmanager
-def throwaway_database(server: DatabaseServer) -> Iterator[str]:
-    """A new migrated database, dropped afterwards."""
-    url = server.database_url(f"vaxrec_test_{secrets.token_hex(4)}")
-    asyncio.run(create_database(url))
-    try:
-        apply_migrations(url)
-        yield url
-    finally:
-        asyncio.run(drop_database(url))
 
 
 @pytest.fixture(scope="session")

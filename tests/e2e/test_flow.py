@@ -19,9 +19,8 @@ from joserfc.jwk import ECKey
 from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
-from tests.conftest import throwaway_database
 from tests.support.builders import request_body
-from tests.support.servers import BrokerServer, DatabaseServer
+from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
 from tests.support.stack import ROOT, Stack, running_stack
 
 pytestmark = pytest.mark.e2e

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
 
-from tests.support.servers import BrokerServer, DatabaseServer
-from vaxrec.migrate import apply_migrations, create_database, drop_database
+from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
 
 
 @pytest.fixture
@@ -25,10 +23,5 @@ async def prefix(db: asyncpg.Pool) -> AsyncIterator[str]:
 @pytest.fixture(scope="module")
 def own_database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
     """A database of this module's own, for commands that load the fixed demo residents."""
-    url = servers[0].database_url(f"vaxrec_test_registry_{secrets.token_hex(4)}")
-    asyncio.run(create_database(url))
-    try:
-        apply_migrations(url)
+    with throwaway_database(servers[0]) as url:
         yield url
-    finally:
-        asyncio.run(drop_database(url))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
+
+from vaxrec.migrate import apply_migrations, create_database, drop_database
 
 LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -71,3 +75,15 @@ def throwaway_containers() -> Iterator[tuple[str, str]]:
             f"{mq.get_exposed_port(mq.port)}/"
         )
         yield db_url, amqp_url
+
+
+@contextlib.contextmanager
+def throwaway_database(server: DatabaseServer) -> Iterator[str]:
+    """A new migrated database, dropped afterwards."""
+    url = server.database_url(f"vaxrec_test_{secrets.token_hex(4)}")
+    asyncio.run(create_database(url))
+    try:
+        apply_migrations(url)
+        yield url
+    finally:
+        asyncio.run(drop_database(url))
