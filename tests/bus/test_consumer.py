@@ -54,6 +54,9 @@ async def test_handler_result_is_published_with_a_derived_id(bus: Bus) -> None:
     assert received.correlation_id == sent.correlation_id
     assert received.message_id == sent.caused(received.data).message_id
     assert out.correlation_id == str(sent.correlation_id)
+    version, trace_id, span_id, flags = str(out.headers["traceparent"]).split("-")
+    assert (version, trace_id, flags) == ("00", sent.correlation_id.hex, "01")
+    assert len(span_id) == 16
 
 
 async def test_transient_failures_are_retried_with_back_off_then_succeed(bus: Bus) -> None:
