@@ -11,19 +11,21 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.viewer._cards import OpenedCard, Refusal, Refused, open_card
+from services.viewer import _session as session
+from services.viewer._cards import OpenedCard, Refusal, Refused, card_for_session, open_card
 from services.viewer._record import record_view
 from services.viewer._settings import ViewerSettings
 from vaxrec.health import Readiness, add_health_routes
 from vaxrec.metrics import http_metrics
 from vaxrec.problems import invalid_fields, problem, problem_middleware
-from vaxrec.shc import render_qr_svg
+from vaxrec.shc import render_qr_png, render_qr_svg
 
 SETTINGS = web.AppKey("settings", ViewerSettings)
 POOL = web.AppKey("pool", asyncpg.Pool)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 NONCE = web.RequestKey("nonce", str)
 MAX_BODY = 4 * 1024
+SMART_HEALTH_CARD = "application/smart-health-card"
 
 _REFUSAL_TEXT = {
     Refusal.UNKNOWN: "This link is not valid. Check that you opened the whole link.",
@@ -66,7 +68,8 @@ async def _open(request: web.Request, pin: str) -> OpenedCard | Refused:
     )
 
 
-async def api_open_card(request: web.Request) -> web.Response:
+async def _api_open(request: web.Request) -> OpenedCard | web.Response:
+    """The card for an API call's link and PIN, or the problem to answer instead."""
     try:
         body = PinBody.model_validate(json.loads(await request.read()))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -77,7 +80,60 @@ async def api_open_card(request: web.Request) -> web.Response:
     if isinstance(opened, Refused):
         # Unknown, expired, locked and wrong PIN look the same to an API caller.
         return problem(404, "Not Found", "No card for this link and PIN.")
+    return opened
+
+
+async def api_open_card(request: web.Request) -> web.Response:
+    opened = await _api_open(request)
+    if isinstance(opened, web.Response):
+        return opened
     return web.json_response(record_view(opened), headers={"Cache-Control": "no-store"})
+
+
+def _download(body: bytes, content_type: str, filename: str) -> web.Response:
+    return web.Response(
+        body=body,
+        content_type=content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _card_file(card: OpenedCard) -> web.Response:
+    """The `.smart-health-card` file: every dose, whatever the QR had to leave out."""
+    body = json.dumps({"verifiableCredential": [card.file_jws]}).encode()
+    return _download(body, SMART_HEALTH_CARD, "vaccination-record.smart-health-card")
+
+
+async def api_card_file(request: web.Request) -> web.Response:
+    opened = await _api_open(request)
+    return opened if isinstance(opened, web.Response) else _card_file(opened)
+
+
+async def _session_card(request: web.Request) -> OpenedCard | None:
+    """The card of a link whose PIN was entered in this browser within the session's life."""
+    pepper = request.app[SETTINGS].pepper.get_secret_value().encode()
+    card = await card_for_session(request.app[POOL], pepper, request.match_info["token"])
+    cookie = request.cookies.get(session.COOKIE, "")
+    if card is None or not session.valid(pepper, cookie, card.card_id):
+        return None
+    return card
+
+
+async def page_card_file(request: web.Request) -> web.StreamResponse:
+    card = await _session_card(request)
+    if card is None:
+        raise web.HTTPSeeOther(f"/c/{request.match_info['token']}")
+    return _card_file(card)
+
+
+async def page_qr_png(request: web.Request) -> web.StreamResponse:
+    card = await _session_card(request)
+    if card is None:
+        raise web.HTTPSeeOther(f"/c/{request.match_info['token']}")
+    return _download(render_qr_png(card.jws), "image/png", "vaccination-record-qr.png")
 
 
 def _page(
@@ -117,9 +173,24 @@ async def pin_submit(request: web.Request) -> web.Response:
             error = f"That PIN is not right. {opened.attempts_left} tries left."
             return _page(request, "pin.html", 403, token=token, error=error)
         return _page(request, "refused.html", 404, message=_REFUSAL_TEXT[opened.reason])
-    return _page(
-        request, "record.html", record=record_view(opened), qr_svg=render_qr_svg(opened.jws)
+    response = _page(
+        request,
+        "record.html",
+        record=record_view(opened),
+        qr_svg=render_qr_svg(opened.jws),
+        token=token,
     )
+    pepper = request.app[SETTINGS].pepper.get_secret_value().encode()
+    response.set_cookie(
+        session.COOKIE,
+        session.issue(pepper, opened.card_id),
+        max_age=session.LIFETIME_S,
+        path=f"/c/{token}",
+        httponly=True,
+        secure=request.secure,
+        samesite="Strict",
+    )
+    return response
 
 
 async def jwks(request: web.Request) -> web.Response:
@@ -161,6 +232,9 @@ def create_app(
         undefined=jinja2.StrictUndefined,
     )
     app.router.add_post("/api/v1/cards/{token}", api_open_card)
+    app.router.add_post("/api/v1/cards/{token}/file", api_card_file)
+    app.router.add_get("/c/{token}/file", page_card_file)
+    app.router.add_get("/c/{token}/qr.png", page_qr_png)
     app.router.add_get("/c/{token}", pin_page)
     app.router.add_post("/c/{token}", pin_submit)
     app.router.add_get("/.well-known/jwks.json", jwks)

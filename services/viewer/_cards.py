@@ -71,6 +71,10 @@ async def open_card(
         if failed is None or failed >= max_attempts:
             return Refused(Refusal.LOCKED)
         return Refused(Refusal.WRONG_PIN, attempts_left=max_attempts - failed)
+    return _opened(row)
+
+
+def _opened(row: asyncpg.Record) -> OpenedCard:
     return OpenedCard(
         card_id=str(row["card_id"]),
         jws=row["jws"],
@@ -79,3 +83,18 @@ async def open_card(
         doses_in_qr=row["doses_in_qr"],
         expires_at=row["expires_at"],
     )
+
+
+_VALID = """
+SELECT card_id, jws, file_jws, doses_total, doses_in_qr, expires_at
+FROM cards.issued_cards
+WHERE token_hash = $1 AND expires_at > now() AND NOT locked AND NOT revoked
+"""
+
+
+async def card_for_session(pool: asyncpg.Pool, pepper: bytes, token: str) -> OpenedCard | None:
+    """The card a link names, if it may still be shown (the caller checks the PIN session)."""
+    if len(token) != 43:
+        return None
+    row = await pool.fetchrow(_VALID, token_hash(pepper, token))
+    return None if row is None else _opened(row)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
+import zxingcpp
 from aiohttp.test_utils import TestClient
 
+from services.viewer import _session as session
 from services.viewer._app import create_app
 from services.viewer._settings import ViewerSettings
+from tests.shc._png import read_grey_png
 from tests.support.builders import TEST_PEPPER
 from tests.support.cards import issue_card, key_ring, record_matched, signer_settings
 from tests.support.http import serve_app
@@ -100,3 +104,56 @@ async def test_jwks_publishes_public_keys_for_any_origin(viewer: TestClient, tok
         assert set(key) >= {"kty", "crv", "use", "alg", "kid", "x", "y"}
         assert (key["kty"], key["crv"], key["use"], key["alg"]) == ("EC", "P-256", "sig", "ES256")
         assert "d" not in key
+
+
+async def test_api_file_download_is_a_smart_health_card(viewer: TestClient, token: str) -> None:
+    wrong = await viewer.post(f"/api/v1/cards/{token}/file", json={"pin": "0000"})
+    assert wrong.status == 404
+    response = await viewer.post(f"/api/v1/cards/{token}/file", json={"pin": "4829"})
+    assert response.status == 200
+    assert response.content_type == "application/smart-health-card"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="vaccination-record.smart-health-card"'
+    )
+    assert response.headers["Cache-Control"] == "no-store"
+    body = json.loads(await response.read())
+    [jws] = body["verifiableCredential"]
+    assert decode_payload(jws)["iss"] == "https://records.example.org"
+
+
+async def test_page_downloads_need_the_pin_session_of_that_card(
+    viewer: TestClient, token: str, db: asyncpg.Pool, tmp_path: Path
+) -> None:
+    # Without the PIN first, the downloads send the browser back to the PIN page.
+    blocked = await viewer.get(f"/c/{token}/file", allow_redirects=False)
+    assert blocked.status == 303
+    assert blocked.headers["Location"] == f"/c/{token}"
+
+    record = await viewer.post(f"/c/{token}", data={"pin": "4829"})
+    assert record.status == 200
+    html = await record.text()
+    assert f"/c/{token}/file" in html
+    cookie = record.cookies[session.COOKIE]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Strict"
+    assert cookie["path"] == f"/c/{token}"
+
+    file = await viewer.get(f"/c/{token}/file")
+    assert file.status == 200
+    assert file.content_type == "application/smart-health-card"
+    [jws] = json.loads(await file.read())["verifiableCredential"]
+
+    png = await viewer.get(f"/c/{token}/qr.png")
+    assert png.status == 200
+    assert png.content_type == "image/png"
+    width, height, pixels = read_grey_png(await png.read())
+    [barcode] = zxingcpp.read_barcodes(memoryview(pixels).cast("B", (height, width)))
+    assert barcode.text == qr_text(jws)
+
+    # The same cookie opens nothing of another card.
+    other = await issue_card(db, signer_settings(tmp_path / "keys"), record_matched())
+    viewer.session.cookie_jar.update_cookies(
+        {session.COOKIE: cookie.value}, response_url=viewer.make_url(f"/c/{other}")
+    )
+    stolen = await viewer.get(f"/c/{other}/file", allow_redirects=False)
+    assert stolen.status == 303
