@@ -28,6 +28,7 @@ from contracts import CardIssuedV1
 from services.signer._issue import handle_record_matched
 from services.signer._keys import add_key, load_keys
 from services.signer._publish_keys import publish_public_keys
+from services.signer._store import CardStore
 from tests.support.broker import delete_namespace, topology_for_tests
 from tests.support.cards import record_matched, signer_settings
 from tests.support.servers import start_servers, throwaway_database
@@ -94,7 +95,9 @@ async def bus_rate(database_url: str, amqp_url: str, keys: Path, cards: int, pre
         await signer.consume(
             "signer",
             messages[0].data.__class__,
-            functools.partial(handle_record_matched, pool=pool, keys=ring, settings=settings),
+            functools.partial(
+                handle_record_matched, store=CardStore(pool), keys=ring, settings=settings
+            ),
         )
         await all_issued_and_published(pool, cards)
         elapsed = time.perf_counter() - started

@@ -8,7 +8,7 @@ from typing import Literal
 
 import asyncpg
 
-from services.notifier._batch import GroupCommit
+from vaxrec.group_commit import GroupCommit
 
 Decision = Literal["claimed", "done", "in_flight", "rate_limited"]
 
@@ -37,7 +37,7 @@ class Result:
 
 
 class DeliveryStore:
-    """Claims and results, each written in batches (see `_batch`)."""
+    """Claims and results, each written in batches (see `vaxrec.group_commit`)."""
 
     def __init__(self, pool: asyncpg.Pool, *, limit: int, window_s: float, lease_s: float) -> None:
         self._pool = pool

@@ -6,44 +6,26 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import structlog
 
 from contracts import CardIssuedV1, Envelope, RecordMatchedV1
 from services.signer._keys import KeyRing
 from services.signer._settings import SignerSettings
+from services.signer._store import CardRow, CardStore
 from vaxrec.hashing import new_link_token, token_hash
-from vaxrec.outbox import add_to_outbox
 from vaxrec.shc import DoseData, PatientData, fit_card, rid
 
 log = structlog.get_logger("signer")
-
-_INSERT_CARD = """
-INSERT INTO cards.issued_cards (
-    card_id, request_id, registry_id, kid, rid, jws, file_jws, pin_hash, pin_salt, token_hash,
-    language, doses_total, doses_in_qr, expires_at
-) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-ON CONFLICT (request_id) DO NOTHING
-RETURNING card_id
-"""
 
 
 async def handle_record_matched(
     envelope: Envelope[RecordMatchedV1],
     *,
-    pool: asyncpg.Pool,
+    store: CardStore,
     keys: KeyRing,
     settings: SignerSettings,
 ) -> None:
     matched = envelope.data
-    # A redelivered request whose card exists was fully handled: its card.issued.v1 went into
-    # the outbox in the same transaction as the card.
-    if await pool.fetchval(
-        "SELECT 1 FROM cards.issued_cards WHERE request_id = $1", matched.request_id
-    ):
-        log.info("card.already_issued")
-        return None
-
     key = keys.active
     kid = keys.active_kid
     card_rid = rid(settings.rid_secret.get_secret_value(), kid, matched.patient.registry_id)
@@ -58,6 +40,7 @@ async def handle_record_matched(
         nbf=int(time.time()),
         rid=card_rid,
         key=key,
+        kid=kid,
     )
     token = new_link_token()
     card_id = uuid.uuid4()
@@ -73,27 +56,31 @@ async def handle_record_matched(
             language=matched.language,
         )
     )
-    async with pool.acquire() as conn, conn.transaction():
-        inserted = await conn.fetchval(
-            _INSERT_CARD,
-            card_id,
-            matched.request_id,
-            matched.patient.registry_id,
-            kid,
-            card_rid,
-            card.jws,
-            None if card.full_jws == card.jws else card.full_jws,
-            bytes.fromhex(matched.pin.hash),
-            bytes.fromhex(matched.pin.salt),
-            token_hash(pepper, token),
-            matched.language,
-            card.doses_total,
-            card.doses_in_qr,
-            expires_at,
+    inserted = await store.insert(
+        CardRow(
+            card_id=card_id,
+            request_id=matched.request_id,
+            registry_id=matched.patient.registry_id,
+            kid=kid,
+            rid=card_rid,
+            jws=card.jws,
+            file_jws=None if card.full_jws == card.jws else card.full_jws,
+            pin_hash=bytes.fromhex(matched.pin.hash),
+            pin_salt=bytes.fromhex(matched.pin.salt),
+            token_hash=token_hash(pepper, token),
+            language=matched.language,
+            doses_total=card.doses_total,
+            doses_in_qr=card.doses_in_qr,
+            expires_at=expires_at,
+            issued=issued,
         )
-        if inserted is None:
-            return None  # a concurrent delivery of the same request won the race
-        await add_to_outbox(conn, issued)
+    )
+    if not inserted:
+        # A redelivered request whose card exists was fully handled: its card.issued.v1 went
+        # into the outbox in the same statement as the card. Signing again cost less than a
+        # lookup on every first delivery would.
+        log.info("card.already_issued")
+        return None
     log.info(
         "card.issued",
         kid=kid,

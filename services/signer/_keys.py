@@ -11,6 +11,7 @@ publishing their public halves and cards they signed keep verifying.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ class KeyRing:
     active: ECKey
     keys: tuple[ECKey, ...]
 
-    @property
-    def active_kid(self) -> str:
+    @functools.cached_property
+    def active_kid(self) -> str:  # a thumbprint per card would be needless work
         return str(self.active.thumbprint())
 
 

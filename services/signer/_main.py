@@ -12,6 +12,7 @@ from services.signer._issue import handle_record_matched
 from services.signer._keys import load_keys
 from services.signer._publish_keys import publish_public_keys
 from services.signer._settings import SignerSettings
+from services.signer._store import CardStore
 from vaxrec.outbox import OutboxRelay
 from vaxrec.runtime import Resources, run_worker
 
@@ -28,7 +29,9 @@ async def start(resources: Resources, *, settings: SignerSettings) -> None:
     await resources.bus.consume(
         "signer",
         RecordMatchedV1,
-        functools.partial(handle_record_matched, pool=resources.db, keys=ring, settings=settings),
+        functools.partial(
+            handle_record_matched, store=CardStore(resources.db), keys=ring, settings=settings
+        ),
     )
 
 

@@ -16,6 +16,7 @@ from contracts import CardIssuedV1, Dose, Envelope
 from services.signer._issue import handle_record_matched
 from services.signer._keys import add_key, ensure_key, load_keys
 from services.signer._publish_keys import publish_public_keys
+from services.signer._store import CardStore
 from tests.support.broker import delete_namespace, topology_for_tests
 from tests.support.builders import TEST_PEPPER
 from tests.support.cards import ISSUER, issue_card, key_ring, record_matched, signer_settings
@@ -59,8 +60,12 @@ async def test_redelivery_issues_no_second_card(db: asyncpg.Pool, tmp_path: Path
     ring = load_keys(tmp_path / "keys")
     await publish_public_keys(db, ring)
     envelope = record_matched()
+    store = CardStore(db)
     await asyncio.gather(
-        *(handle_record_matched(envelope, pool=db, keys=ring, settings=settings) for _ in range(4))
+        *(
+            handle_record_matched(envelope, store=store, keys=ring, settings=settings)
+            for _ in range(4)
+        )
     )
     assert (
         await db.fetchval(

@@ -14,6 +14,7 @@ from services.signer._issue import handle_record_matched
 from services.signer._keys import KeyRing, add_key, load_keys
 from services.signer._publish_keys import publish_public_keys
 from services.signer._settings import SignerSettings
+from services.signer._store import CardStore
 from tests.support.builders import TEST_PEPPER, keyed_pin
 
 ISSUER = "https://records.example.org"
@@ -73,7 +74,7 @@ async def issue_card(
     """Issue the card and return the link token the resident would receive."""
     ring = load_keys(settings.signer_keys)
     await publish_public_keys(pool, ring)
-    await handle_record_matched(envelope, pool=pool, keys=ring, settings=settings)
+    await handle_record_matched(envelope, store=CardStore(pool), keys=ring, settings=settings)
     body = await pool.fetchval(
         "SELECT body FROM cards.outbox WHERE convert_from(body, 'UTF8')::jsonb #>> "
         "'{data,request_id}' = $1",

@@ -70,9 +70,12 @@ def fit_card(
     nbf: int,
     rid: str | None,
     key: ECKey,
+    kid: str | None = None,
 ) -> FittedCard:
-    """Sign the full card, and a QR card cut down by the size policy when that is too big."""
-    kid = key_id(key)
+    """Sign the full card, and a QR card cut down by the size policy when that is too big.
+
+    `kid` is the key's thumbprint; a caller signing many cards passes it once computed."""
+    kid = kid or key_id(key)
     ordered = sort_doses(doses)
 
     def deflated(chosen: Sequence[DoseData], *, performer: bool, lot: bool) -> bytes:
