@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from services.notifier._batch import BatchError, GroupCommit
+from vaxrec.group_commit import BatchError, GroupCommit
 
 
 async def test_callers_arriving_during_a_write_share_the_next_one() -> None:
