@@ -1,4 +1,4 @@
-"""The `vaxrec` command: operator tasks (migrate, run, keys, registry, outbox)."""
+"""The `vaxrec` command: operator tasks (migrate, run, keys, registry, outbox, cards, verify)."""
 
 from __future__ import annotations
 
@@ -143,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     from vaxrec.registry._cli import register as register_registry
 
     register_registry(sub)
+
+    from vaxrec.revocation import register as register_cards
+    from vaxrec.verify_cli import register as register_verify
+
+    register_cards(sub)
+    register_verify(sub)
     return parser
 
 

@@ -14,3 +14,7 @@ class InvalidCard(ShcError):  # noqa: N818 - the name the services import
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+
+
+class SourceUnavailable(ShcError):  # noqa: N818 - reads as what happened, like InvalidCard
+    """A key or CRL source could not answer (network error, timeout, bad document)."""

@@ -1,7 +1,7 @@
-"""Where a verifier finds issuers' keys and revocation lists: small Protocols, two sources.
+"""Where a verifier finds issuers' keys and revocation lists: small Protocols and sources.
 
-An HTTP source (fetching `<iss>/.well-known/jwks.json`) is a later addition; it would
-implement the same Protocols.
+`HttpIssuers` (in `_fetch.py`) fetches `<iss>/.well-known/jwks.json` and implements the same
+Protocols; `FirstOf` puts a trust directory's keys before fetched ones.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 Jwk = dict[str, Any]
 Crl = dict[str, Any]
 
 
+@runtime_checkable
 class KeySource(Protocol):
     """Gives the public JWKs an issuer publishes."""
 
@@ -24,6 +25,7 @@ class KeySource(Protocol):
         ...
 
 
+@runtime_checkable
 class CrlSource(Protocol):
     """Gives the revocation list of one issuer key."""
 
@@ -95,6 +97,43 @@ class DirectoryKeys:
         """Read a snapshot file such as `vci-snapshot.json`."""
         return cls.from_vci(json.loads(Path(path).read_text(encoding="utf-8")))
 
+    @classmethod
+    def from_trust(cls, document: Any) -> DirectoryKeys:
+        """Read any of the VCI directory's shapes.
+
+        - the daily snapshot `{issuerInfo: [{issuer: {iss, name}, keys, crls?}]}`;
+        - the issuer list `vci-issuers.json`, `{participating_issuers: [{iss, name, ...}]}`,
+          which names trusted issuers without keys (their keys are then fetched);
+        - a bare list of entries, each `{iss, name, keys?, crls?}` or a snapshot entry.
+        """
+        if isinstance(document, Mapping) and "issuerInfo" in document:
+            return cls.from_vci(document)
+        if isinstance(document, Mapping) and "participating_issuers" in document:
+            document = document["participating_issuers"]
+        if not isinstance(document, list):
+            raise ValueError("not a VCI directory: no issuerInfo or participating_issuers")
+        issuers = []
+        for raw in document:
+            entry = (
+                {**raw["issuer"], **raw} if isinstance(raw, Mapping) and "issuer" in raw else raw
+            )
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("iss"), str):
+                raise ValueError("a directory entry without iss")
+            issuers.append(
+                DirectoryIssuer(
+                    iss=entry["iss"],
+                    name=str(entry.get("name") or entry["iss"]),
+                    keys=_keys_of(entry.get("keys", [])),
+                    crls={crl["kid"]: dict(crl) for crl in entry.get("crls", [])},
+                )
+            )
+        return cls(issuers)
+
+    @classmethod
+    def from_trust_file(cls, path: str | Path) -> DirectoryKeys:
+        """Read a trust file in any shape `from_trust` takes."""
+        return cls.from_trust(json.loads(Path(path).read_text(encoding="utf-8")))
+
     @property
     def issuers(self) -> frozenset[str]:
         """Every `iss` in the directory: pass it to `verify` as `trusted_issuers`."""
@@ -114,3 +153,24 @@ class DirectoryKeys:
         """The key's CRL as the snapshot carries it."""
         entry = self._issuers.get(iss)
         return entry.crls.get(kid) if entry else None
+
+
+class FirstOf:
+    """Several sources asked in turn: the first that has keys (or a CRL) for the issuer answers."""
+
+    def __init__(self, *sources: KeySource | CrlSource) -> None:
+        self._sources = sources
+
+    async def keys_for(self, iss: str) -> list[Jwk]:
+        """The first non-empty key list."""
+        for source in self._sources:
+            if isinstance(source, KeySource) and (keys := await source.keys_for(iss)):
+                return keys
+        return []
+
+    async def crl_for(self, iss: str, kid: str) -> Crl | None:
+        """The first CRL found."""
+        for source in self._sources:
+            if isinstance(source, CrlSource) and (crl := await source.crl_for(iss, kid)):
+                return crl
+        return None

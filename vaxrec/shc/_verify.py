@@ -6,7 +6,8 @@
     shape      malformed, bom, too-large, not-deflated, zlib-wrapped
     header     alg-not-es256 (also `none` and HS256), unknown-kid
     issuer     bad-iss (not https, or a trailing /), untrusted-issuer
-    key        unknown-kid, thumbprint-mismatch, bad-key (not EC P-256 sig ES256)
+    key        unknown-kid, thumbprint-mismatch, bad-key (not EC P-256 sig ES256),
+               keys-unavailable (the key source could not answer, e.g. a fetch timed out)
     signature  bad-signature, der-signature (DER instead of 64-byte R||S)
     claims     bad-nbf, nbf-in-milliseconds, nbf-in-future, bad-exp, expired,
                no-health-card-type
@@ -18,6 +19,7 @@ Not checked yet: x5c certificate chains (checklist verifier item 10) and the FHI
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +30,7 @@ from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import ECKey
 
 from vaxrec.shc._bundle import HEALTH_CARD, inflate
-from vaxrec.shc._errors import InvalidCard
+from vaxrec.shc._errors import InvalidCard, SourceUnavailable
 from vaxrec.shc._jws import REGISTRY, Parts, parse_body, split
 from vaxrec.shc._keys import thumbprint
 from vaxrec.shc._sources import CrlSource, Jwk, KeySource
@@ -36,6 +38,8 @@ from vaxrec.shc._view import DoseView, PatientView, read_card
 
 CLOCK_SKEW = 60.0  # seconds an issuer's clock may run ahead of ours
 _MS_THRESHOLD = 1e10  # an nbf past this is milliseconds (checklist pitfall 3)
+# Development issuers are served over plain http on this machine; nothing else may be http.
+_LOCAL_HTTP = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d{1,5})?(/.*)?$")
 
 
 @dataclass(frozen=True)
@@ -83,13 +87,23 @@ def _number(value: Any) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _iss_shape_ok(iss: Any, local_http: bool) -> bool:
+    if not isinstance(iss, str) or iss.endswith("/"):
+        return False
+    return iss.startswith("https://") or (local_http and _LOCAL_HTTP.match(iss) is not None)
+
+
 def _check_claims(
-    payload: dict[str, Any], trusted: Collection[str] | None, now: float, reasons: list[str]
+    payload: dict[str, Any],
+    trusted: Collection[str] | None,
+    now: float,
+    reasons: list[str],
+    local_http: bool = False,
 ) -> bool:
     """Check iss, nbf, exp and vc.type; True when the issuer may be asked for keys."""
     iss = payload.get("iss")
     trustworthy = False
-    if not isinstance(iss, str) or not iss.startswith("https://") or iss.endswith("/"):
+    if not _iss_shape_ok(iss, local_http):
         reasons.append("bad-iss")
     elif trusted is not None and iss not in trusted:
         reasons.append("untrusted-issuer")
@@ -180,7 +194,10 @@ async def _check_revocation(
     nbf = _number(payload.get("nbf"))
     if "crlVersion" not in jwk or not isinstance(card_rid, str) or nbf is None:
         return
-    crl = await crls.crl_for(iss, kid)
+    try:
+        crl = await crls.crl_for(iss, kid)
+    except SourceUnavailable:
+        crl = None
     if crl is None or crl.get("kid") != kid or crl.get("method") != "rid":
         reasons.append("crl-unavailable")
         return
@@ -201,8 +218,12 @@ async def verify(
     trusted_issuers: Collection[str] | None,
     now: float,
     crl: CrlSource | None,
+    local_http: bool = False,
 ) -> Verification:
-    """Verify one compact JWS: structure, issuer trust, key, ES256 signature, time, revocation."""
+    """Verify one compact JWS: structure, issuer trust, key, ES256 signature, time, revocation.
+
+    `local_http` accepts an `iss` of http://127.0.0.1, localhost or [::1] (development).
+    """
     token = jws.strip()
     try:
         parts = split(token)
@@ -224,8 +245,12 @@ async def verify(
     signed = False
     # Keys are looked up only for a trusted issuer: a key source may fetch over the network,
     # and an untrusted card must not make us call the URL it names.
-    if _check_claims(payload, trusted_issuers, now, reasons) and iss and kid:
-        jwk = _select_key(await keys.keys_for(iss), kid, reasons)
+    if _check_claims(payload, trusted_issuers, now, reasons, local_http) and iss and kid:
+        try:
+            jwk = _select_key(await keys.keys_for(iss), kid, reasons)
+        except SourceUnavailable:
+            reasons.append("keys-unavailable")
+            jwk = None
         if jwk is not None and "alg-not-es256" not in reasons:
             signed = _check_signature(token, parts, jwk, reasons)
         if jwk is not None and crl is not None:
