@@ -30,7 +30,7 @@ from vaxrec.shc import (
     as_json,
     jws_from_qr_texts,
     jws_from_text,
-    reason_text,
+    unreadable_json,
     verify,
 )
 from vaxrec.shc._input import looks_like_image, qr_texts_from_image
@@ -165,21 +165,6 @@ def _print_human(report: dict[str, Any]) -> None:
         print("  Note: no --trust file, so any https issuer's own keys were accepted.")
 
 
-def _unreadable_report(code: str) -> dict[str, Any]:
-    return {
-        "valid": False,
-        "verdict": "invalid",
-        "reasons": [{"code": code, "text": reason_text(code)}],
-        "issuer": None,
-        "issuer_name": None,
-        "kid": None,
-        "issued_at": None,
-        "expires_at": None,
-        "person": None,
-        "doses": [],
-    }
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
         read = _read_inputs(args.input)
@@ -189,7 +174,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except UsageError as err:
         print(f"vaxrec verify: {err}", file=sys.stderr)
         return EXIT_USAGE
-    reports += [_unreadable_report(code) for code in read.unreadable]
+    reports += [unreadable_json(code) for code in read.unreadable]
     if args.json:
         json.dump({"cards": reports}, sys.stdout, ensure_ascii=False, indent=2)
         print()

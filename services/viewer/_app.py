@@ -238,6 +238,12 @@ def create_app(
     app.router.add_get("/c/{token}", pin_page)
     app.router.add_post("/c/{token}", pin_submit)
     app.router.add_get("/.well-known/jwks.json", jwks)
+    # Imported here: both modules use this one's app keys and page renderer.
+    from services.viewer._crl import crl_handler
+    from services.viewer._verify_page import add_verify_routes
+
+    app.router.add_routes([crl_handler(pool, settings)])
+    add_verify_routes(app)
     if settings.environment == "development":
         # The development outbox holds messages in clear: never routed outside development.
         app.router.add_get("/dev/outbox", dev_outbox)

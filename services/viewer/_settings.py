@@ -15,3 +15,10 @@ class ViewerSettings(RuntimeSettings):
     issuer_name: str = "vaxrec demonstration issuer"
     max_pin_attempts: int = Field(default=5, ge=1, le=20)
     jwks_max_age_s: int = 300
+    #: Short: a revocation should reach verifiers within a minute or so.
+    crl_max_age_s: int = Field(default=60, ge=0)
+    #: The `iss` of the cards this viewer publishes keys for (the signer's VAXREC_ISSUER);
+    #: the /verify page trusts this issuer only.
+    issuer: str = "http://127.0.0.1:8081"
+    #: The largest QR photo the /verify page takes.
+    verify_max_photo_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)

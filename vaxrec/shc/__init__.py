@@ -33,7 +33,7 @@ from vaxrec.shc._input import jws_from_bytes, jws_from_qr_texts, jws_from_text
 from vaxrec.shc._jws import decode_payload, sign
 from vaxrec.shc._keys import generate_key, public_jwk, rid, thumbprint
 from vaxrec.shc._qr import decode_qr_text, qr_chunks, qr_text, render_qr_png, render_qr_svg
-from vaxrec.shc._report import as_json, reason_text
+from vaxrec.shc._report import as_json, reason_text, unreadable_json
 from vaxrec.shc._sources import (
     CrlSource,
     DirectoryKeys,
@@ -85,6 +85,7 @@ __all__ = [
     "rid",
     "sign",
     "thumbprint",
+    "unreadable_json",
     "vaccine_name",
     "verify",
 ]

@@ -74,3 +74,19 @@ def as_json(result: Verification, *, issuer_name: str | None = None) -> dict[str
         "person": asdict(result.patient) if result.patient else None,
         "doses": [asdict(d) for d in result.doses],
     }
+
+
+def unreadable_json(code: str) -> dict[str, Any]:
+    """The verdict, in `as_json`'s shape, for an input that held no card to verify."""
+    return {
+        "valid": False,
+        "verdict": "invalid",
+        "reasons": [{"code": code, "text": reason_text(code)}],
+        "issuer": None,
+        "issuer_name": None,
+        "kid": None,
+        "issued_at": None,
+        "expires_at": None,
+        "person": None,
+        "doses": [],
+    }
