@@ -74,21 +74,24 @@ async def _fields(request: web.Request) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader) or part.name not in ("text", "photo"):
-                raise web.HTTPBadRequest(reason="Unknown form field")
-            if part.name in fields:
-                raise web.HTTPBadRequest(reason="A form field sent twice")
+            if not isinstance(part, BodyPartReader) or part.name in fields or len(fields) >= 2:
+                raise web.HTTPBadRequest(reason="Send one text field or one photo")
             if part.name == "photo":
                 # A file input left empty still sends an empty part.
                 fields["photo"] = await _read_part(part, photo_limit)
             else:
-                fields["text"] = (await _read_part(part, MAX_TEXT)).decode("utf-8", "replace")
+                # Any other name is read (within the text limit) for the model to refuse.
+                value = await _read_part(part, MAX_TEXT)
+                fields[part.name or ""] = value.decode("utf-8", "replace")
         return fields
     if request.content_type == _FORM:
         body = await request.content.read(MAX_TEXT * 3 + 1)  # percent-encoding triples
         if len(body) > MAX_TEXT * 3:
             raise TooLarge("text")
-        return dict(parse_qsl(body.decode("ascii", "replace"), keep_blank_values=True))
+        form = dict(parse_qsl(body.decode("ascii", "replace"), keep_blank_values=True))
+        if len(form.get("text", "")) > MAX_TEXT:
+            raise TooLarge("text")
+        return form
     raise web.HTTPUnsupportedMediaType(reason="Send the form as multipart/form-data")
 
 
