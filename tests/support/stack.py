@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,7 +78,13 @@ class Stack:
 
 @contextlib.contextmanager
 def running_stack(
-    *, database_url: str, amqp_url: str, namespace: str, keys: Path, logs: Path
+    *,
+    database_url: str,
+    amqp_url: str,
+    namespace: str,
+    keys: Path,
+    logs: Path,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
     ports = {name: free_port() for name in SERVICES}
     env = {
@@ -94,6 +100,8 @@ def running_stack(
         "VAXREC_LOG_FORMAT": "json",
         "VAXREC_DB_POOL_SIZE": "4",
         **{f"VAXREC_{name.upper()}_PORT": str(port) for name, port in ports.items()},
+        # Settings a test chooses on top (retry delays, leases); they reach every service.
+        **(extra_env or {}),
     }
     stack = Stack(ports, env, logs)
     try:

@@ -1,0 +1,82 @@
+"""A stack of the five services per test module, in a database and broker namespace of its own.
+
+The retry budget and the notifier's send lease keep the relation they have in production: a
+redelivery that meets another attempt's live lease is retried for longer than the lease lasts,
+so a killed notifier's unfinished sends are retried, not parked (the production defaults are
+five retries over about 12 minutes against a 30 s lease).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from tests.support.broker import delete_topology
+from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
+from tests.support.stack import ROOT, Stack, running_stack
+from vaxrec.bus import Topology
+from vaxrec.db import create_pool
+
+RETRY_DELAYS_MS = (300, 600, 1200, 2400)
+STACK_ENV = {
+    "VAXREC_RETRY_DELAYS_MS": str(list(RETRY_DELAYS_MS)),
+    "VAXREC_PROVIDER_TIMEOUT_S": "1",
+    "VAXREC_SEND_LEASE_S": "2",
+    "VAXREC_PREFETCH": "32",
+}
+
+
+@pytest.fixture(scope="module")
+def topology(amqp_url: str) -> Iterator[Topology]:
+    """A broker namespace for this module's stack, deleted with its holding queues after."""
+    topology = Topology(f"vaxrec-rel-{secrets.token_hex(4)}", RETRY_DELAYS_MS)
+    yield topology
+    asyncio.run(delete_topology(amqp_url, topology))
+
+
+@pytest.fixture(scope="module")
+def stack_database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
+    with throwaway_database(servers[0]) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def stack(
+    stack_database_url: str,
+    amqp_url: str,
+    topology: Topology,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    keys = tmp_path_factory.mktemp("keys")
+    subprocess.run(
+        [sys.executable, "-m", "vaxrec.cli", "keys", "generate", "--dir", str(keys)],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin"},
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with running_stack(
+        database_url=stack_database_url,
+        amqp_url=amqp_url,
+        namespace=topology.namespace,
+        keys=keys,
+        logs=tmp_path_factory.mktemp("logs"),
+        extra_env=STACK_ENV,
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def stack_db(stack_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(stack_database_url, size=2)
+    try:
+        yield pool
+    finally:
+        await pool.close()
