@@ -18,6 +18,7 @@ Not checked yet: x5c certificate chains (checklist verifier item 10) and the FHI
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Collection
@@ -175,16 +176,33 @@ def _check_signature(token: str, parts: Parts, jwk: Jwk, reasons: list[str]) -> 
     return True
 
 
-def _is_revoked(crl: dict[str, Any], card_rid: str, nbf: float) -> bool:
-    rids = crl.get("rids")
-    for entry in rids if isinstance(rids, list) else []:
+@functools.lru_cache(maxsize=64)
+def _crl_index(rids: tuple[object, ...]) -> dict[str, int | None]:
+    """rid -> the time before which its cards are revoked (None: all of them).
+
+    Built once per distinct CRL: a CRL may list thousands of rids, and a verifier at a door
+    checks card after card against the same list.
+    """
+    index: dict[str, int | None] = {}
+    for entry in rids:
         if not isinstance(entry, str):
             continue
         listed, _, until = entry.partition(".")
-        # A `rid.<time>` entry revokes only cards issued before that time (checklist R2).
-        if listed == card_rid and (not until or (until.isdigit() and nbf < int(until))):
-            return True
-    return False
+        if not until:
+            index[listed] = None
+        elif until.isdigit() and (listed not in index or index[listed] is not None):
+            index[listed] = max(int(until), index.get(listed) or 0)
+    return index
+
+
+def _is_revoked(crl: dict[str, Any], card_rid: str, nbf: float) -> bool:
+    rids = crl.get("rids")
+    index = _crl_index(tuple(rids)) if isinstance(rids, list) else {}
+    if card_rid not in index:
+        return False
+    until = index[card_rid]
+    # A `rid.<time>` entry revokes only cards issued before that time (checklist R2).
+    return until is None or nbf < until
 
 
 async def _check_revocation(
