@@ -5,11 +5,14 @@ Labels carry message types, routes, outcomes and reasons — never anything abou
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 MESSAGES = Counter(
     "vaxrec_messages_total",
@@ -21,6 +24,12 @@ HANDLER_SECONDS = Histogram(
     "Time a handler took, by routing key.",
     ["routing_key"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+QUEUE_MESSAGES = Gauge(
+    "vaxrec_queue_messages",
+    "Messages waiting in a queue this service consumes (and in its parking queue), read from "
+    "the broker when /metrics is scraped.",
+    ["queue"],
 )
 HTTP_REQUESTS = Counter(
     "vaxrec_http_requests_total",
@@ -58,7 +67,17 @@ async def http_metrics(request: web.Request, handler: Handler) -> web.StreamResp
         HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
 
 
-async def metrics_endpoint(_: web.Request) -> web.Response:
+#: Work to do just before a scrape (reading figures that live elsewhere, such as queue depths).
+BeforeScrape = Callable[[], Awaitable[None]]
+BEFORE_SCRAPE = web.AppKey("before_scrape", list[BeforeScrape])
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    for refresh in request.app.get(BEFORE_SCRAPE, []):
+        # A slow or absent broker must not take the process's own metrics down with it.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                await refresh()
     response = web.Response(body=generate_latest())
     response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
     return response

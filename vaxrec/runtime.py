@@ -16,6 +16,7 @@ from vaxrec.bus import Bus, Topology, connect_bus
 from vaxrec.db import create_pool
 from vaxrec.health import Readiness, add_health_routes
 from vaxrec.logging import configure_logging
+from vaxrec.metrics import BEFORE_SCRAPE, QUEUE_MESSAGES, BeforeScrape
 from vaxrec.settings import RuntimeSettings
 
 log = structlog.get_logger("vaxrec.runtime")
@@ -130,7 +131,13 @@ async def run_worker(
     """Run a bus worker until SIGTERM: `start` registers its consumers and background tasks."""
 
     def health_app(resources: Resources) -> web.Application:
+        async def read_queue_depths() -> None:
+            for queue, count in (await resources.bus.queue_depths(name)).items():
+                QUEUE_MESSAGES.labels(queue).set(count)
+
+        before_scrape: list[BeforeScrape] = [read_queue_depths]
         app = web.Application()
+        app[BEFORE_SCRAPE] = before_scrape
         add_health_routes(app, resources.readiness)
         return app
 

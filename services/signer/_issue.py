@@ -10,6 +10,7 @@ import structlog
 
 from contracts import CardIssuedV1, Envelope, RecordMatchedV1
 from services.signer._keys import KeyRing
+from services.signer._metrics import CARDS_ISSUED
 from services.signer._settings import SignerSettings
 from services.signer._store import CardRow, CardStore
 from vaxrec.hashing import new_link_token, token_hash
@@ -81,6 +82,7 @@ async def handle_record_matched(
         # lookup on every first delivery would.
         log.info("card.already_issued")
         return None
+    CARDS_ISSUED.labels(card.policy_step).inc()
     log.info(
         "card.issued",
         kid=kid,

@@ -15,6 +15,7 @@ import pytest
 from contracts import CardIssuedV1, Dose, Envelope
 from services.signer._issue import handle_record_matched
 from services.signer._keys import add_key, ensure_key, load_keys
+from services.signer._metrics import CARDS_ISSUED
 from services.signer._publish_keys import publish_public_keys
 from services.signer._store import CardStore
 from tests.support.broker import delete_namespace, topology_for_tests
@@ -61,6 +62,7 @@ async def test_redelivery_issues_no_second_card(db: asyncpg.Pool, tmp_path: Path
     await publish_public_keys(db, ring)
     envelope = record_matched()
     store = CardStore(db)
+    issued_before = CARDS_ISSUED.labels("full")._value.get()
     await asyncio.gather(
         *(
             handle_record_matched(envelope, store=store, keys=ring, settings=settings)
@@ -80,6 +82,7 @@ async def test_redelivery_issues_no_second_card(db: asyncpg.Pool, tmp_path: Path
         str(envelope.data.request_id),
     )
     assert staged == 1
+    assert CARDS_ISSUED.labels("full")._value.get() == issued_before + 1  # counted once
 
 
 async def test_a_large_record_still_issues_with_every_dose_in_the_file(

@@ -11,7 +11,7 @@ from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 from contracts import Contract
 from vaxrec.bus._consumer import Consumer, Handler
 from vaxrec.bus._publisher import Publisher
-from vaxrec.bus._topology import Topology, declare
+from vaxrec.bus._topology import SUBSCRIPTIONS, Topology, declare
 
 T = TypeVar("T", bound=Contract)
 
@@ -35,6 +35,20 @@ class Bus:
         await Consumer(
             self.channel, self.topology, self.publisher, queue, contract, handler
         ).start()
+
+    async def queue_depths(self, service: str) -> dict[str, int]:
+        """Messages waiting in `service`'s queues and their parking queues.
+
+        Asked of the underlying channel: aio-pika's robust channel answers a repeated passive
+        declare from its own cache, with the count of the first answer."""
+        channel = await self.channel.get_underlay_channel()
+        depths: dict[str, int] = {}
+        for contract in SUBSCRIPTIONS.get(service, ()):
+            queue = self.topology.queue(service, contract)
+            for name in (queue, self.topology.parking_queue(queue)):
+                declared = await channel.queue_declare(name, passive=True)
+                depths[name] = declared.message_count or 0
+        return depths
 
     async def close(self) -> None:
         await self.connection.close()
