@@ -1,4 +1,4 @@
-"""`vaxrec registry generate | import | load-demo`."""
+"""`vaxrec registry generate | import | load-demo | evaluate`."""
 
 from __future__ import annotations
 
@@ -118,6 +118,28 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
     return _report("load-demo", args)
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Score vaxrec's matcher and the baselines; exit status 1 if vaxrec misses its targets."""
+    from vaxrec.registry._evaluate import evaluate_throwaway
+
+    print(
+        f"building the evaluation registry ({args.residents} residents, seed {args.seed}) in a "
+        "throwaway database …",
+        file=sys.stderr,
+        flush=True,
+    )
+    result = asyncio.run(
+        evaluate_throwaway(
+            _database_url(args),
+            residents=args.residents,
+            seed=args.seed,
+            per_variation=args.per_variation,
+        )
+    )
+    result.print(sys.stdout)
+    return 0 if result.meets_targets else 1
+
+
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `registry` command and its subcommands."""
     registry = subparsers.add_parser("registry", help="generate and import registry extracts")
@@ -142,3 +164,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--database-url", help=db_help)
     p.set_defaults(func=cmd_load_demo)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="recall and wrong-person matches of the matcher and two baselines, per variation",
+        description="Builds a labelled evaluation set from the synthetic registry in a "
+        "throwaway database on the server that --database-url names (dropped afterwards).",
+    )
+    p.add_argument("--residents", type=int, default=20_000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--per-variation", type=int, default=200, help="requests per variation")
+    p.add_argument("--database-url", help=db_help + " (only its server is used)")
+    p.set_defaults(func=cmd_evaluate)
