@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Literal
 
 __all__ = [
+    "AUTONYMS",
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
     "PLACEHOLDER",
@@ -23,6 +24,7 @@ __all__ = [
     "fill",
     "message",
     "message_names",
+    "page_text",
     "pick_language",
     "placeholders",
     "text_direction",
@@ -32,11 +34,23 @@ __all__ = [
 LANGUAGES: tuple[str, ...] = ("en", "es", "zh-Hans", "zh-Hant", "ko", "vi", "ar", "tl")
 DEFAULT_LANGUAGE = "en"
 RIGHT_TO_LEFT = frozenset({"ar"})
+#: Each language's name in itself, as a language switcher shows it (never translated).
+AUTONYMS: dict[str, str] = {
+    "en": "English",
+    "es": "Español",
+    "zh-Hans": "简体中文",
+    "zh-Hant": "繁體中文",
+    "ko": "한국어",
+    "vi": "Tiếng Việt",
+    "ar": "العربية",
+    "tl": "Tagalog",
+}
 
 _LOCALES = resources.files("vaxrec") / "locales"
 _NAME = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 #: A placeholder: a lower-case name in braces.
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # Chinese is chosen by script; a tag without one implies it by region (BCP 47 "suppress-script"
 # practice): Taiwan, Hong Kong and Macau write Traditional characters, everywhere else Simplified.
@@ -115,3 +129,26 @@ def fill(text: str, values: Mapping[str, str]) -> str:
 def text_direction(language: str) -> Literal["ltr", "rtl"]:
     """Which way the language is written (for HTML's `dir`)."""
     return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
+@functools.cache
+def page_text(language: str, page: str) -> dict[str, str]:
+    """The strings of web page `page` in `language`, from the message file ``page.<page>``.
+
+    A page file holds one ``key = text`` per line (lines starting with ``#`` are comments), so a
+    translator sees a whole page at once; the locale tests hold every language to English's keys
+    and placeholders, key by key.
+    """
+    strings: dict[str, str] = {}
+    for number, line in enumerate(message(language, f"page.{page}").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, text = line.partition("=")
+        key, text = key.strip(), text.strip()
+        if not sep or not _KEY.match(key) or not text:
+            raise ValueError(f"page.{page} in {language!r}, line {number}: expected key = text")
+        if key in strings:
+            raise ValueError(f"page.{page} in {language!r}, line {number}: {key!r} twice")
+        strings[key] = text
+    return strings

@@ -11,6 +11,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from contracts import Contact, Envelope, KeyedPin, RecordRequestedV1
+from services.intake._form import add_form_routes, security_headers
 from services.intake._models import RecordRequest
 from services.intake._settings import IntakeSettings
 from vaxrec.bus import Publisher
@@ -44,8 +45,28 @@ def to_message(body: RecordRequest, request_id: uuid.UUID, pepper: bytes) -> Rec
     )
 
 
+async def accept(app: web.Application, body: RecordRequest) -> uuid.UUID | None:
+    """Publish a valid request: its id once the broker confirmed it, or None if it did not.
+
+    The JSON API and the HTML form both come here, so they queue exactly the same message.
+    """
+    settings = app[SETTINGS]
+    request_id = uuid.uuid4()
+    message = to_message(body, request_id, settings.pepper.get_secret_value().encode())
+    with structlog.contextvars.bound_contextvars(correlation_id=str(request_id)):
+        try:
+            await asyncio.wait_for(
+                app[PUBLISHER].publish(Envelope.first(message, request_id)),
+                timeout=settings.publish_timeout_s,
+            )
+        except Exception as exc:
+            log.warning("request.not_accepted", error=type(exc).__name__)
+            return None
+        log.info("request.accepted", channel=message.contact.channel)
+    return request_id
+
+
 async def create_record_request(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
     try:
         raw = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError):
@@ -57,23 +78,14 @@ async def create_record_request(request: web.Request) -> web.Response:
     except ValidationError as exc:
         return invalid_fields(exc)
 
-    request_id = uuid.uuid4()
-    message = to_message(body, request_id, settings.pepper.get_secret_value().encode())
-    with structlog.contextvars.bound_contextvars(correlation_id=str(request_id)):
-        try:
-            await asyncio.wait_for(
-                request.app[PUBLISHER].publish(Envelope.first(message, request_id)),
-                timeout=settings.publish_timeout_s,
-            )
-        except Exception as exc:
-            log.warning("request.not_accepted", error=type(exc).__name__)
-            return problem(
-                503,
-                "Service Unavailable",
-                "The request could not be queued. Nothing was recorded; please try again.",
-                headers={"Retry-After": "5"},
-            )
-        log.info("request.accepted", channel=message.contact.channel)
+    request_id = await accept(request.app, body)
+    if request_id is None:
+        return problem(
+            503,
+            "Service Unavailable",
+            "The request could not be queued. Nothing was recorded; please try again.",
+            headers={"Retry-After": "5"},
+        )
     # The same answer whatever the registry holds: only the phone or email learns the outcome.
     return web.json_response({"request_id": str(request_id)}, status=202)
 
@@ -81,9 +93,12 @@ async def create_record_request(request: web.Request) -> web.Response:
 def create_app(
     settings: IntakeSettings, publisher: Publisher, readiness: Readiness
 ) -> web.Application:
-    app = web.Application(middlewares=[http_metrics, problem_middleware], client_max_size=MAX_BODY)
+    app = web.Application(
+        middlewares=[http_metrics, security_headers, problem_middleware], client_max_size=MAX_BODY
+    )
     app[SETTINGS] = settings
     app[PUBLISHER] = publisher
     app.router.add_post("/api/v1/record-requests", create_record_request)
+    add_form_routes(app, accept)
     add_health_routes(app, readiness)
     return app

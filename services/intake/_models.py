@@ -15,16 +15,37 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 _EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-def pin_problem(pin: str) -> str | None:
-    """Why a PIN is not allowed, or None. Shared rules: the form explains them up front."""
+#: Why a PIN may be refused: a code for each rule, and the API's English text for it.
+PIN_RULES = {
+    "digits": "PIN must be exactly 4 digits",
+    "same": "PIN must not be the same digit four times",
+    "ascending": "PIN must not be an ascending run such as 1234",
+}
+
+
+def pin_rule(pin: str) -> str | None:
+    """The code of the first PIN rule `pin` breaks (a key of `PIN_RULES`), or None."""
     if not re.fullmatch(r"[0-9]{4}", pin):
-        return "PIN must be exactly 4 digits"
+        return "digits"
     if len(set(pin)) == 1:
-        return "PIN must not be the same digit four times"
+        return "same"
     digits = [int(c) for c in pin]
     if all(b - a == 1 for a, b in itertools.pairwise(digits)):
-        return "PIN must not be an ascending run such as 1234"
+        return "ascending"
     return None
+
+
+def pin_problem(pin: str) -> str | None:
+    """Why a PIN is not allowed, or None. Shared rules: the form explains them up front."""
+    rule = pin_rule(pin)
+    return None if rule is None else PIN_RULES[rule]
+
+
+#: Every 4-digit PIN the rules refuse, with the rule's code: the form's script checks against
+#: this table, so the page and the server cannot disagree about a PIN.
+REFUSED_PINS = {
+    pin: rule for n in range(10_000) if (rule := pin_rule(pin := f"{n:04d}")) is not None
+}
 
 
 def _clean_name(value: str) -> str:

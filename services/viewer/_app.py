@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from pathlib import Path
 
 import asyncpg
 import jinja2
@@ -12,13 +13,15 @@ from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.viewer import _session as session
-from services.viewer._cards import OpenedCard, Refusal, Refused, card_for_session, open_card
+from services.viewer._cards import OpenedCard, Refused, card_for_session, open_card
+from services.viewer._pages import Pages
 from services.viewer._record import record_view
 from services.viewer._settings import ViewerSettings
+from services.viewer._wallet import GoogleWallet, GoogleWalletSettings
 from vaxrec.health import Readiness, add_health_routes
 from vaxrec.metrics import http_metrics
 from vaxrec.problems import invalid_fields, problem, problem_middleware
-from vaxrec.shc import render_qr_png, render_qr_svg
+from vaxrec.shc import render_qr_png
 
 SETTINGS = web.AppKey("settings", ViewerSettings)
 POOL = web.AppKey("pool", asyncpg.Pool)
@@ -26,12 +29,7 @@ TEMPLATES = web.AppKey("templates", jinja2.Environment)
 NONCE = web.RequestKey("nonce", str)
 MAX_BODY = 4 * 1024
 SMART_HEALTH_CARD = "application/smart-health-card"
-
-_REFUSAL_TEXT = {
-    Refusal.UNKNOWN: "This link is not valid. Check that you opened the whole link.",
-    Refusal.EXPIRED: "This link has expired.",
-    Refusal.LOCKED: "This record is locked after too many wrong PINs.",
-}
+STATIC = Path(__file__).parent / "static"
 
 
 class PinBody(BaseModel):
@@ -143,10 +141,13 @@ def _page(
         request.app[TEMPLATES]
         .get_template(template)
         .render(
-            lang="en",
-            nonce=request[NONCE],
-            issuer_name=request.app[SETTINGS].issuer_name,
-            **context,
+            **{
+                "lang": "en",
+                "dir": "ltr",
+                "nonce": request[NONCE],
+                "issuer_name": request.app[SETTINGS].issuer_name,
+                **context,
+            }
         )
     )
     return web.Response(
@@ -155,42 +156,6 @@ def _page(
         content_type="text/html",
         headers={"Cache-Control": "no-store"},
     )
-
-
-async def pin_page(request: web.Request) -> web.Response:
-    return _page(request, "pin.html", token=request.match_info["token"], error=None)
-
-
-async def pin_submit(request: web.Request) -> web.Response:
-    form = await request.post()
-    pin = str(form.get("pin", ""))
-    token = request.match_info["token"]
-    if not (pin.isascii() and pin.isdigit() and len(pin) == 4):
-        return _page(request, "pin.html", 422, token=token, error="Enter the 4 digits of your PIN.")
-    opened = await _open(request, pin)
-    if isinstance(opened, Refused):
-        if opened.reason is Refusal.WRONG_PIN:
-            error = f"That PIN is not right. {opened.attempts_left} tries left."
-            return _page(request, "pin.html", 403, token=token, error=error)
-        return _page(request, "refused.html", 404, message=_REFUSAL_TEXT[opened.reason])
-    response = _page(
-        request,
-        "record.html",
-        record=record_view(opened),
-        qr_svg=render_qr_svg(opened.jws),
-        token=token,
-    )
-    pepper = request.app[SETTINGS].pepper.get_secret_value().encode()
-    response.set_cookie(
-        session.COOKIE,
-        session.issue(pepper, opened.card_id),
-        max_age=session.LIFETIME_S,
-        path=f"/c/{token}",
-        httponly=True,
-        secure=request.secure,
-        samesite="Strict",
-    )
-    return response
 
 
 async def jwks(request: web.Request) -> web.Response:
@@ -219,7 +184,10 @@ async def dev_outbox(request: web.Request) -> web.Response:
 
 
 def create_app(
-    settings: ViewerSettings, pool: asyncpg.Pool, readiness: Readiness
+    settings: ViewerSettings,
+    pool: asyncpg.Pool,
+    readiness: Readiness,
+    wallet: GoogleWalletSettings | None = None,
 ) -> web.Application:
     app = web.Application(
         middlewares=[http_metrics, security_headers, problem_middleware], client_max_size=MAX_BODY
@@ -235,8 +203,17 @@ def create_app(
     app.router.add_post("/api/v1/cards/{token}/file", api_card_file)
     app.router.add_get("/c/{token}/file", page_card_file)
     app.router.add_get("/c/{token}/qr.png", page_qr_png)
-    app.router.add_get("/c/{token}", pin_page)
-    app.router.add_post("/c/{token}", pin_submit)
+    wallet = wallet if wallet is not None else GoogleWalletSettings()
+    pages = Pages(
+        settings,
+        pool,
+        _page,
+        lambda request: request[NONCE],
+        GoogleWallet(wallet) if wallet.configured else None,
+    )
+    app.router.add_get("/c/{token}", pages.pin_page)
+    app.router.add_post("/c/{token}", pages.pin_submit)
+    app.router.add_static("/static/", STATIC)
     app.router.add_get("/.well-known/jwks.json", jwks)
     # Imported here: both modules use this one's app keys and page renderer.
     from services.viewer._crl import crl_handler

@@ -30,6 +30,8 @@ class OpenedCard:
     doses_total: int
     doses_in_qr: int
     expires_at: datetime
+    #: The language the resident asked in: the pages open in it.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Refused:
 
 _FIND = """
 SELECT card_id, jws, file_jws, pin_hash, pin_salt, doses_total, doses_in_qr, expires_at,
-       failed_pin_attempts, locked OR revoked AS locked, expires_at <= now() AS expired
+       language, failed_pin_attempts, locked OR revoked AS locked, expires_at <= now() AS expired
 FROM cards.issued_cards WHERE token_hash = $1
 """
 
@@ -82,11 +84,12 @@ def _opened(row: asyncpg.Record) -> OpenedCard:
         doses_total=row["doses_total"],
         doses_in_qr=row["doses_in_qr"],
         expires_at=row["expires_at"],
+        language=row["language"],
     )
 
 
 _VALID = """
-SELECT card_id, jws, file_jws, doses_total, doses_in_qr, expires_at
+SELECT card_id, jws, file_jws, doses_total, doses_in_qr, expires_at, language
 FROM cards.issued_cards
 WHERE token_hash = $1 AND expires_at > now() AND NOT locked AND NOT revoked
 """
@@ -98,3 +101,29 @@ async def card_for_session(pool: asyncpg.Pool, pepper: bytes, token: str) -> Ope
         return None
     row = await pool.fetchrow(_VALID, token_hash(pepper, token))
     return None if row is None else _opened(row)
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the PIN page may say about a link before any PIN: its language, and whether it is
+    already unusable (only the holder of the 256-bit token can ask)."""
+
+    language: str
+    refusal: Refusal | None
+
+
+_LINK = """
+SELECT language, expires_at <= now() AS expired, locked OR revoked AS locked
+FROM cards.issued_cards WHERE token_hash = $1
+"""
+
+
+async def link_state(pool: asyncpg.Pool, pepper: bytes, token: str) -> Link | None:
+    """The link's language and refusal, or None for a token no card has."""
+    if len(token) != 43:
+        return None
+    row = await pool.fetchrow(_LINK, token_hash(pepper, token))
+    if row is None:
+        return None
+    refusal = Refusal.EXPIRED if row["expired"] else Refusal.LOCKED if row["locked"] else None
+    return Link(row["language"], refusal)
