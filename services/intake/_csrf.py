@@ -39,10 +39,11 @@ def remember(request: web.Request, response: web.StreamResponse, token: str) -> 
 
 
 def _same_origin(request: web.Request) -> bool:
-    # Browsers send Origin on every POST; when present it must name this host. The scheme is
-    # not compared: behind a TLS-terminating proxy this process sees http.
+    # A real Origin must name this host. The scheme is not compared: behind a TLS-terminating
+    # proxy this process sees http. Under Referrer-Policy: no-referrer, Chromium sends
+    # "Origin: null" even from this very page, so "null" is left to the token to decide.
     origin = request.headers.get("Origin")
-    return origin is None or urlsplit(origin).netloc == request.host
+    return origin in (None, "null") or urlsplit(origin).netloc == request.host
 
 
 def passes(request: web.Request, submitted: str) -> bool:
