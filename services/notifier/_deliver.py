@@ -26,7 +26,11 @@ from contracts import Contact
 from services.notifier._drain import Drain
 from services.notifier._limits import ContactLimit
 from services.notifier._messages import Channel, Rendered
-from services.notifier._metrics import NOTIFICATIONS, PROVIDER_SECONDS
+from services.notifier._metrics import (
+    NOTIFICATIONS,
+    PROVIDER_SECONDS,
+    REQUEST_TO_NOTIFICATION_SECONDS,
+)
 from services.notifier._providers import (
     Outgoing,
     PermanentSendError,
@@ -36,6 +40,7 @@ from services.notifier._providers import (
 )
 from services.notifier._store import Claim, DeliveryStore, Result
 from vaxrec.bus import PermanentError
+from vaxrec.ids import seconds_since_request
 
 log = structlog.get_logger("notifier")
 
@@ -126,4 +131,7 @@ class Deliveries:
             language=message.language,
         )
         NOTIFICATIONS.labels(contact.channel, provider.name, "sent").inc()
+        waited = seconds_since_request(request_id)
+        if waited is not None:
+            REQUEST_TO_NOTIFICATION_SECONDS.labels(message.kind).observe(waited)
         return Outcome.SENT

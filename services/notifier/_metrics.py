@@ -16,6 +16,13 @@ PROVIDER_SECONDS = Histogram(
     ["provider"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+REQUEST_TO_NOTIFICATION_SECONDS = Histogram(
+    "vaxrec_request_to_notification_seconds",
+    "From the resident's request at intake to the provider accepting the message, by kind "
+    "(card_issued, unmatched); read from the time in the request id.",
+    ["kind"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900),
+)
 STATUS_CALLBACKS = Counter(
     "vaxrec_twilio_status_callbacks_total",
     "Twilio status callbacks, by result.",

@@ -13,6 +13,7 @@ from contracts import CardIssuedV1, Contact, Envelope, RecordUnmatchedV1
 from services.notifier._main import provider_session
 from services.notifier._settings import NotifierSettings
 from tests.notifier.fakes import FakeSendGrid, FakeTwilio
+from vaxrec.ids import new_request_id
 
 BASE_URL = "https://records.example.org"
 
@@ -40,7 +41,7 @@ def unique_phone() -> str:
 def card_issued_event(contact: Contact, language: str = "en") -> Envelope[CardIssuedV1]:
     from datetime import UTC, datetime, timedelta
 
-    request_id = uuid.uuid4()
+    request_id = new_request_id()
     data = CardIssuedV1(
         request_id=request_id,
         card_id=uuid.uuid4(),
@@ -53,7 +54,7 @@ def card_issued_event(contact: Contact, language: str = "en") -> Envelope[CardIs
 
 
 def unmatched_event(contact: Contact, language: str = "en") -> Envelope[RecordUnmatchedV1]:
-    request_id = uuid.uuid4()
+    request_id = new_request_id()
     data = RecordUnmatchedV1(
         request_id=request_id, contact=contact, language=language, reason="unmatched:none"
     )

@@ -20,6 +20,7 @@ from services.notifier._deliver import (
 from services.notifier._handlers import handle_card_issued, handle_unmatched
 from services.notifier._main import build_deliveries
 from services.notifier._messages import render
+from services.notifier._metrics import REQUEST_TO_NOTIFICATION_SECONDS
 from services.notifier._providers import TransientSendError
 from services.notifier._settings import NotifierSettings
 from tests.notifier.conftest import (
@@ -58,6 +59,8 @@ async def test_outbox_gets_one_message_however_often_the_event_arrives(
     deliveries = build_deliveries(settings, db, session)
     address = unique_phone()
     event = card_issued_event(Contact(channel="sms", address=address), language="es-MX")
+    histogram = REQUEST_TO_NOTIFICATION_SECONDS.labels("card_issued")
+    sum_before, count_before = histogram._sum.get(), sum(b.get() for b in histogram._buckets)
     results = await asyncio.gather(
         *(handle_card_issued(event, deliveries=deliveries, settings=settings) for _ in range(5)),
         return_exceptions=True,
@@ -73,6 +76,9 @@ async def test_outbox_gets_one_message_however_often_the_event_arrives(
     assert (delivery["state"], delivery["attempts"], delivery["provider"]) == ("sent", 1, "outbox")
     assert delivery["provider_message_id"] == f"outbox-{message['id']}"
     assert delivery["kind"] == "card_issued"
+    # The request's age at sending went into the end-to-end histogram, once.
+    assert REQUEST_TO_NOTIFICATION_SECONDS.labels("card_issued")._sum.get() > sum_before
+    assert sum(b.get() for b in histogram._buckets) == count_before + 1
     # The delivery log never holds the contact, the link or the body.
     assert address not in str(dict(delivery))
     assert event.data.link_token not in str(dict(delivery))
