@@ -17,6 +17,7 @@ from tests.support.http import serve_app
 from vaxrec.bus import Bus, connect_bus
 from vaxrec.hashing import pin_matches
 from vaxrec.health import Readiness
+from vaxrec.ids import seconds_since_request
 
 
 @pytest.fixture
@@ -44,6 +45,9 @@ async def test_accepted_request_is_on_the_bus_before_the_answer(bus: Bus) -> Non
         body = await response.json()
     queued = await _queued(bus)
     assert str(queued.data.request_id) == body["request_id"] == str(queued.correlation_id)
+    age = seconds_since_request(queued.data.request_id)  # a UUIDv7: it says when it was made
+    assert age is not None
+    assert 0 <= age < 30
     assert queued.data.first_name == "John"
     assert queued.data.contact.channel == "sms"
     # The PIN left intake only as a keyed hash that the pepper can check.
