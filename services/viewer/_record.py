@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from services.viewer._cards import OpenedCard
 from vaxrec.shc import decode_payload, qr_text, vaccine_name
 
 
+@functools.lru_cache(maxsize=1024)
 def record_view(card: OpenedCard) -> dict[str, Any]:
-    """The JSON the API returns and the page renders: the card is the single source of truth."""
+    """The JSON the API returns and the page renders: the card is the single source of truth.
+
+    Cached per card (a frozen value, so a changed row is a new key), as the QR code already
+    is: a resident's reloads and downloads decode the card once. Callers must not mutate it.
+    """
     bundle = decode_payload(card.file_jws)["vc"]["credentialSubject"]["fhirBundle"]
     entries = [e["resource"] for e in bundle["entry"]]
     patient = entries[0]
