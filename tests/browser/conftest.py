@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from tests.support.broker import delete_namespace
 from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
 from tests.support.stack import ROOT, Stack, running_stack
 
@@ -73,13 +74,15 @@ def _vaxrec(*args: str, env: dict[str, str]) -> None:
     )
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running on the main
+# thread while it is open, and every async test after this module needs that thread free.
+@pytest.fixture(scope="module")
 def browser_database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
     with throwaway_database(servers[0]) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(
     browser_database_url: str,
     amqp_url: str,
@@ -93,26 +96,28 @@ def stack(
     _vaxrec("registry", "load-demo", "--residents", "50", env=base_env)
     # Every test asks for the demo resident's record: more than the per-contact message limit.
     previous = os.environ.get("VAXREC_CONTACT_LIMIT")
+    namespace = f"{broker_namespace}-browser"
     os.environ["VAXREC_CONTACT_LIMIT"] = "1000"
     try:
         with running_stack(
             database_url=browser_database_url,
             amqp_url=amqp_url,
-            namespace=f"{broker_namespace}-browser",
+            namespace=namespace,
             keys=keys,
             logs=logs,
         ) as stack:
             yield stack
     finally:
+        asyncio.run(delete_namespace(amqp_url, namespace))
         if previous is None:
             os.environ.pop("VAXREC_CONTACT_LIMIT", None)
         else:
             os.environ["VAXREC_CONTACT_LIMIT"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(stack: Stack) -> Iterator[Any]:
-    """One Chromium for the session; each test gets a fresh context (cookies, storage).
+    """One Chromium for the module; each test gets a fresh context (cookies, storage).
 
     Started after the stack: Playwright's sync API keeps an event loop running on this thread,
     and the stack's set-up needs asyncio.run.
