@@ -203,3 +203,34 @@ async def test_google_wallet_button_carries_a_signed_save_jwt(
 def test_half_configured_google_wallet_is_refused() -> None:
     with pytest.raises(ValueError, match="go together"):
         GoogleWalletSettings.model_validate({"GOOGLE_WALLET_ISSUER_ID": "1"})
+
+
+async def test_a_qr_holding_fewer_doses_says_so(db: asyncpg.Pool, tmp_path: Path) -> None:
+    DOSES = 90  # noqa: N806 - a constant of this test
+    import secrets
+    from datetime import date, timedelta
+
+    from contracts import Dose
+
+    key_ring(tmp_path / "keys")
+    doses = [
+        Dose(
+            cvx=("207", "208", "210", "212", "213")[n % 5],
+            occurred_on=date(1960, 1, 1) + timedelta(days=97 * n + secrets.randbelow(60)),
+            # Random text: compression must not make all of them fit.
+            lot_number=f"LOT{n:02d}{secrets.token_hex(6)}",
+            performer=f"CLINIC {secrets.token_hex(12)}",
+        )
+        for n in range(DOSES)
+    ]
+    token = await issue_card(db, signer_settings(tmp_path / "keys"), record_matched(doses=doses))
+    async with serve_app(create_app(_settings(), db, Readiness(), NO_WALLET)) as viewer:
+        status, html = await _pin(viewer, token, "4829", "es")
+    assert status == 200
+    in_qr = await db.fetchval(
+        "SELECT doses_in_qr FROM cards.issued_cards WHERE token_hash = $1",
+        token_hash(TEST_PEPPER, token),
+    )
+    assert in_qr < DOSES
+    assert _t("es", "qr_partial", in_qr=str(in_qr), total=str(DOSES)) in html
+    assert len(re.findall(r"<td>LOT\d\d", html)) == DOSES  # the table lists every dose
