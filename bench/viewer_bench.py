@@ -38,6 +38,15 @@ from vaxrec.shc import render_qr_png, render_qr_svg
 ROOT = Path(__file__).resolve().parents[1]
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 async def issue_cards(database_url: str, count: int, keys: Path) -> list[str]:
     key_ring(keys)
     settings = signer_settings(keys)
@@ -160,14 +169,19 @@ def main() -> None:
             # render of each is reported separately below).
             asyncio.run(warm(base, tokens))
             for kind, label in (("page", "record page POST /c/{token}"), ("api", "API POST")):
+                cpu_before = cpu_seconds(viewer.pid)
                 views, latencies, failures = asyncio.run(
                     load(base, tokens, kind, args.connections, args.seconds)
                 )
+                cpu = cpu_seconds(viewer.pid) - cpu_before
                 cuts = statistics.quantiles(latencies, n=100)
+                # Views per CPU-second of the viewer: what one core would serve on its own,
+                # without the client and Postgres taking their share of this machine.
                 print(
                     f"  {label:30} {views / args.seconds:7.0f} views/s  "
                     f"p50 {cuts[49] * 1000:6.1f} ms  p99 {cuts[98] * 1000:6.1f} ms  "
-                    f"failures {failures}"
+                    f"failures {failures}  viewer CPU {cpu / args.seconds:4.0%} "
+                    f"({views / cpu:5.0f} views per CPU-second)"
                 )
         finally:
             viewer.terminate()
