@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from services.viewer._app import POOL, SETTINGS, _page
@@ -68,6 +69,14 @@ async def _read_part(part: BodyPartReader, limit: int) -> bytes:
 
 
 async def _fields(request: web.Request) -> dict[str, Any]:
+    """The form's fields; a body that is not the form it claims to be is a 400, not a 500."""
+    try:
+        return await _form_fields(request)
+    except (BadHttpMessage, ValueError):  # aiohttp's multipart reader raises both
+        raise web.HTTPBadRequest(reason="Malformed form") from None
+
+
+async def _form_fields(request: web.Request) -> dict[str, Any]:
     """The form's fields, each read only up to its limit."""
     photo_limit = request.app[SETTINGS].verify_max_photo_bytes
     if request.content_type == _MULTIPART:
