@@ -97,7 +97,7 @@ def swapped_day_month(d: date) -> date | None:
 
 @dataclass(frozen=True)
 class Typed:
-    """The request's names and birth date, normalized once."""
+    """The request's names and birth date as typed; keys are derived on demand."""
 
     given: str
     family: str
