@@ -1,8 +1,9 @@
 """Links that hand the card to a phone's wallet: Apple Health, and Google Wallet when configured.
 
-Apple Health takes the QR text itself after `https://redirect.health.apple.com/SMARTHealthCard/`;
-it goes in the fragment, which browsers never send to a server, so the card reaches no log on
-the way to the phone.
+Apple Health takes the QR's numeric part (the text after `shc:/`) right after
+`https://redirect.health.apple.com/SMARTHealthCard/`, the form the issue names and a state
+registry's production portal (California's DCVR) used; Apple's redirect hands it to the Health
+app. The resident chooses to send it, as with any wallet.
 
 Google Wallet takes a "save" link carrying a JWT signed with the issuer's Google Cloud service
 account key (RS256): a generic pass whose barcode is the card's `shc:/` QR text. Without that
@@ -19,13 +20,13 @@ from joserfc.jwk import RSAKey
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-APPLE_HEALTH = "https://redirect.health.apple.com/SMARTHealthCard/#"
+APPLE_HEALTH = "https://redirect.health.apple.com/SMARTHealthCard/"
 GOOGLE_SAVE = "https://pay.google.com/gp/v/save/"
 
 
 def apple_health_link(qr_text: str) -> str:
-    """The "Add to Apple Health" address for a card's `shc:/` QR text."""
-    return APPLE_HEALTH + qr_text
+    """The "Add to Apple Health" address for a card's single-QR `shc:/<digits>` text."""
+    return APPLE_HEALTH + qr_text.removeprefix("shc:/")
 
 
 class GoogleWalletSettings(BaseSettings):

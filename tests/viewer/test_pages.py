@@ -18,7 +18,7 @@ from markupsafe import escape
 from services.viewer import _session as session
 from services.viewer._app import create_app
 from services.viewer._settings import ViewerSettings
-from services.viewer._wallet import APPLE_HEALTH, GOOGLE_SAVE, GoogleWalletSettings
+from services.viewer._wallet import GOOGLE_SAVE, GoogleWalletSettings
 from tests.support.builders import TEST_PEPPER
 from tests.support.cards import issue_card, key_ring, record_matched, signer_settings
 from tests.support.http import serve_app
@@ -147,7 +147,9 @@ async def test_the_record_page(viewer: TestClient, db: asyncpg.Pool, tmp_path: P
     jws = await db.fetchval(
         "SELECT jws FROM cards.issued_cards WHERE token_hash = $1", token_hash(TEST_PEPPER, token)
     )
-    assert f'href="{APPLE_HEALTH}{qr_text(jws)}"' in html
+    digits = qr_text(jws).removeprefix("shc:/")
+    assert digits.isdigit()
+    assert f'href="https://redirect.health.apple.com/SMARTHealthCard/{digits}"' in html
     assert GOOGLE_SAVE not in html  # no Google account configured, no button
     assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/viewer.js" defer>']
     # Within the PIN session a reload (or a language switch) shows the record again.
