@@ -200,11 +200,15 @@ async def test_record_page_shows_the_record_and_the_qr(stack: Stack) -> None:
             assert page.status == 200
             assert page.headers["Referrer-Policy"] == "no-referrer"
             assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
-            assert 'name="pin"' in await page.text()
-        async with http.post(page_url, data={"pin": "4829"}) as wrong:
+            form = await page.text()
+            assert 'name="pin"' in form
+        # The PIN form carries a CSRF token (double submit: the cookie the session keeps and
+        # the hidden field).
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        async with http.post(page_url, data={"pin": "4829", "csrf": csrf}) as wrong:
             assert wrong.status == 403
             assert "4 tries left" in await wrong.text()
-        async with http.post(page_url, data={"pin": "5821"}) as record:
+        async with http.post(page_url, data={"pin": "5821", "csrf": csrf}) as record:
             assert record.status == 200
             html = await record.text()
     assert "John" in html
