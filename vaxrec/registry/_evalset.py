@@ -8,7 +8,7 @@ is a record handed to the wrong person.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -423,10 +423,3 @@ def build(residents: int, seed: int, per_variation: int) -> EvaluationSet:
     builder.honest_cases(per_variation)
     builder.impostor_cases(per_variation)
     return EvaluationSet(builder.registry, builder.cases)
-
-
-def variations() -> Iterator[tuple[str, bool]]:
-    for v in HONEST:
-        yield v, True
-    for v in IMPOSTORS:
-        yield v, False
