@@ -49,20 +49,42 @@ class GroupCommit(Generic[T, R]):
                 try:
                     results = await self._write_batch([item for item, _ in batch])
                 except Exception as exc:
-                    for _, done in batch:
-                        if not done.done():
-                            # One exception per caller: a shared one would collect every
-                            # caller's traceback.
-                            error = BatchError(type(exc).__name__)
-                            error.__cause__ = exc
-                            done.set_exception(error)
+                    if len(batch) == 1:
+                        _fail(batch, exc)
+                        continue
+                    # One item that cannot be written (a poison message's row) must not fail
+                    # the others with it: retried in step with them, it could take them to
+                    # the parking queue. So a failed batch is written again item by item.
+                    for single in batch:
+                        await self._write_alone(single)
                     continue
-                for (_, done), result in zip(batch, results, strict=True):
-                    if not done.done():
-                        done.set_result(result)
+                _succeed(batch, results)
         except BaseException:
             # Cancelled at shutdown: nobody may be left waiting for a batch that will not run.
             for _, done in [*batch, *self._waiting]:
                 done.cancel()
             self._waiting = []
             raise
+
+    async def _write_alone(self, entry: tuple[T, asyncio.Future[R]]) -> None:
+        try:
+            results = await self._write_batch([entry[0]])
+        except Exception as exc:
+            _fail([entry], exc)
+        else:
+            _succeed([entry], results)
+
+
+def _succeed(batch: list[tuple[T, asyncio.Future[R]]], results: Sequence[R]) -> None:
+    for (_, done), result in zip(batch, results, strict=True):
+        if not done.done():
+            done.set_result(result)
+
+
+def _fail(batch: list[tuple[T, asyncio.Future[R]]], exc: Exception) -> None:
+    for _, done in batch:
+        if not done.done():
+            # One exception per caller: a shared one would collect every caller's traceback.
+            error = BatchError(type(exc).__name__)
+            error.__cause__ = exc
+            done.set_exception(error)

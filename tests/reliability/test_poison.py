@@ -33,11 +33,13 @@ from contracts import (
     RecordUnmatchedV1,
     RegistryPatient,
 )
+from services.signer._store import CardRow, CardStore
 from tests.reliability.conftest import RETRY_DELAYS_MS
 from tests.support.builders import keyed_pin
 from tests.support.pipeline import contact_of, load_registry, queue_depths, wait_until
 from tests.support.stack import Stack
 from vaxrec.bus import ATTEMPT_HEADER, ERROR_HEADER, Topology
+from vaxrec.group_commit import BatchError
 from vaxrec.registry import RegistryRecord
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(120)]
@@ -272,3 +274,59 @@ async def test_poison_messages_are_parked_and_the_next_good_message_is_handled(
         f"them handled on every queue in {handled_s:.1f} s"
     )
     assert handled_s < budget_s or handled_s < 5
+
+
+def card_row(kid: str, registry_id: str) -> CardRow:
+    request_id = uuid.uuid4()
+    issued = Envelope.first(
+        CardIssuedV1(
+            request_id=request_id,
+            card_id=uuid.uuid4(),
+            link_token=secrets.token_urlsafe(32),
+            expires_at=datetime.now(UTC) + timedelta(hours=24),
+            contact=Contact(channel="sms", address="+12135550100"),
+            language="en",
+        ),
+        request_id,
+    )
+    return CardRow(
+        card_id=issued.data.card_id,
+        request_id=request_id,
+        registry_id=registry_id,
+        kid=kid,
+        rid="rid",
+        jws="header.payload.signature",
+        file_jws=None,
+        pin_hash=bytes(32),
+        pin_salt=bytes(16),
+        token_hash=secrets.token_bytes(32),
+        language="en",
+        doses_total=1,
+        doses_in_qr=1,
+        expires_at=issued.data.expires_at,
+        issued=issued,
+    )
+
+
+async def test_a_poison_card_does_not_fail_the_cards_committed_with_it(
+    stack: Stack, stack_db: asyncpg.Pool
+) -> None:
+    """Found by the test above under load: the signer group-commits cards, and a card that
+    cannot be written failed its whole batch. Retried in step with it, a good request could
+    share its batch every time and be parked with it."""
+    del stack  # its signer published the key the cards are signed with
+    kid = await stack_db.fetchval("SELECT kid FROM cards.issuer_keys LIMIT 1")
+    store = CardStore(stack_db)
+    good = [card_row(kid, f"SYN-GOOD-{i}") for i in range(3)]
+    results = await asyncio.gather(
+        store.insert(card_row(kid, f"SYN-{NUL}")),
+        *(store.insert(row) for row in good),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], BatchError)
+    assert results[1:] == [True, True, True]
+    written = await stack_db.fetchval(
+        "SELECT count(*) FROM cards.issued_cards WHERE request_id = ANY($1::uuid[])",
+        [row.request_id for row in good],
+    )
+    assert written == len(good)
