@@ -57,6 +57,9 @@ def _clean_name(value: str) -> str:
     return value
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 class RecordRequest(BaseModel):
     """POST /api/v1/record-requests."""
 
@@ -72,6 +75,15 @@ class RecordRequest(BaseModel):
     language: str = "en"
 
     _names = field_validator("first_name", "last_name")(_clean_name)
+
+    @field_validator("date_of_birth", mode="before")
+    @classmethod
+    def _written_as_a_date(cls, value: object) -> object:
+        # Lax pydantic reads a JSON number as a Unix time (0 → 1970-01-01): a client sending a
+        # number has a bug, and guessing a birth date for it could find the wrong person.
+        if not isinstance(value, str | date) or not _ISO_DATE.fullmatch(str(value)):
+            raise ValueError("must be a date written YYYY-MM-DD")
+        return value
 
     @field_validator("date_of_birth")
     @classmethod

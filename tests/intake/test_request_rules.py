@@ -67,3 +67,9 @@ def test_birth_dates_before_1900_are_refused() -> None:
 
 def test_unknown_fields_are_refused() -> None:
     assert "ssn" in _errors(ssn="123-45-6789")
+
+
+@pytest.mark.parametrize("written", [0, 19510815, -1, "15/08/1951", "1951-8-15", True])
+def test_a_birth_date_must_be_written_as_a_date(written: object) -> None:
+    with pytest.raises(ValidationError, match="YYYY-MM-DD"):
+        RecordRequest.model_validate(request_body(date_of_birth=written))
