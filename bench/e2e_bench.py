@@ -124,13 +124,17 @@ async def drive(url: str, bodies: list[dict], rate: float, found_share: float) -
     return sent
 
 
-async def notifications(database_url: str, expected: int, deadline_s: float) -> list:
+async def notifications(database_url: str, expected: int, stall_s: float) -> list:
+    """Wait while the backlog drains (until every request is handled, or nothing moved for
+    `stall_s`), then every delivery row."""
     conn = await asyncpg.connect(database_url)
     try:
-        deadline = time.monotonic() + deadline_s
+        last, moved = -1, time.monotonic()
         while True:
-            done = await conn.fetchval("SELECT count(*) FROM notify.dev_outbox")
-            if done >= expected or time.monotonic() > deadline:
+            done = await conn.fetchval("SELECT count(*) FROM notify.deliveries")
+            if done != last:
+                last, moved = done, time.monotonic()
+            if done >= expected or time.monotonic() - moved > stall_s:
                 break
             await asyncio.sleep(0.5)
         return await conn.fetch(
@@ -212,7 +216,7 @@ def main() -> None:
                 sent = asyncio.run(drive(stack.url("intake"), bodies, args.rate, args.found))
                 gen_cpu = time.process_time() - gen0
                 accepted = sum(1 for s in sent if s.request_id)
-                stored = asyncio.run(notifications(database_url, accepted, 120))
+                stored = asyncio.run(notifications(database_url, accepted, stall_s=30))
                 report(stack, sent, stored, cpu0, gen_cpu)
         finally:
             asyncio.run(delete_namespace(broker.amqp_url, namespace))
