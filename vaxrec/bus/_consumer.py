@@ -80,7 +80,10 @@ class Consumer:
         self._handler: Handler[Any] = handler
 
     async def start(self) -> None:
-        queue = await self._channel.get_queue(self._queue, ensure=False)
+        # The queue object the robust channel registered when it declared the topology: only a
+        # consumer started on that one is restored when the connection comes back after a
+        # broker restart (get_queue(ensure=False) gives a bare queue that is silently dropped).
+        queue = await self._channel.get_queue(self._queue, ensure=True)
         await queue.consume(self._on_message)
 
     def _parse(self, message: AbstractIncomingMessage) -> Envelope[Any]:
