@@ -21,6 +21,7 @@ import pytest
 
 from tests.support.pipeline import (
     body_for,
+    ended_wrongly,
     load_registry,
     nobody_body,
     outcomes,
@@ -102,12 +103,7 @@ async def test_sigkill_each_worker_in_turn_loses_nothing_and_repeats_nothing(
     results = await outcomes(stack_db, request_ids)
     cards = sum(o.cards for o in results.values())
     not_found = sum(1 for o in results.values() if o.kinds == ("unmatched",))
-    wrong = {
-        rid: o
-        for rid, o in results.items()
-        if not (o.deliveries == o.sent == o.outbox == 1)
-        or (o.cards, o.kinds) not in ((1, ("card_issued",)), (0, ("unmatched",)))
-    }
+    wrong = ended_wrongly(results)
     rows = await stack_db.fetch(
         "SELECT o.to_address FROM notify.dev_outbox o JOIN notify.deliveries d USING (event_id) "
         "WHERE d.request_id = ANY($1::uuid[])",

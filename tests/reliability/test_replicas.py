@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.pipeline import (
     body_for,
+    ended_wrongly,
     load_registry,
     nobody_body,
     outcomes,
@@ -86,12 +87,7 @@ async def test_two_replicas_of_each_worker_handle_every_request_once(
     await wait_until(drained, within_s=30, what="every queue empty")
 
     results = await outcomes(stack_db, request_ids)
-    wrong = {
-        rid: o
-        for rid, o in results.items()
-        if not (o.deliveries == o.sent == o.outbox == 1)
-        or (o.cards, o.kinds) not in ((1, ("card_issued",)), (0, ("unmatched",)))
-    }
+    wrong = ended_wrongly(results)
     assert not wrong, list(wrong.items())[:5]
     matched = [str(rid) for rid, o in results.items() if o.cards == 1]
     assert len(matched) >= 0.9 * (REQUESTS - NOT_FOUND)

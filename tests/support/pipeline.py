@@ -145,6 +145,17 @@ async def outcomes(db: asyncpg.Pool, request_ids: Sequence[uuid.UUID]) -> dict[u
     }
 
 
+def ended_wrongly(results: dict[uuid.UUID, Outcome]) -> dict[uuid.UUID, Outcome]:
+    """Requests that did not end with exactly one message and either one card or none (a
+    not-found message)."""
+    return {
+        rid: o
+        for rid, o in results.items()
+        if not (o.deliveries == o.sent == o.outbox == 1)
+        or (o.cards, o.kinds) not in ((1, ("card_issued",)), (0, ("unmatched",)))
+    }
+
+
 async def sent_count(db: asyncpg.Pool, request_ids: Sequence[uuid.UUID]) -> int:
     """How many of these requests have a sent notification."""
     count: int = await db.fetchval(
