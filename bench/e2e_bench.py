@@ -56,6 +56,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def server_cpu_seconds() -> dict[str, float]:
+    """CPU of the Postgres and RabbitMQ processes on this machine (when they run here)."""
+    totals = {"postgres": 0.0, "rabbitmq": 0.0}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            name = (proc / "comm").read_text().strip()
+            key = "postgres" if name == "postgres" else "rabbitmq" if name == "beam.smp" else None
+            if key:
+                totals[key] += cpu_seconds(int(proc.name))
+        except OSError:
+            continue  # gone meanwhile
+    return totals
+
+
 def load_registry(database_url: str, residents: int) -> None:
     started = time.perf_counter()
     command = ["registry", "load-demo", "--residents", str(residents)]
@@ -146,7 +162,12 @@ async def notifications(database_url: str, expected: int, stall_s: float) -> lis
 
 
 def report(
-    stack: Stack, sent: list[Sent], stored: list, cpu0: dict[str, float], gen_cpu: float
+    stack: Stack,
+    sent: list[Sent],
+    stored: list,
+    cpu0: dict[str, float],
+    gen_cpu: float,
+    servers: dict[str, float],
 ) -> None:
     accepted = {s.request_id: s for s in sent if s.request_id}
     refused = len(sent) - len(accepted)
@@ -181,6 +202,8 @@ def report(
         total += used
         print(f"cpu {service:9s} {used:7.1f} s  = {used / len(sent) * 1000:5.2f} ms a request")
     print(f"cpu services  {total:7.1f} s  = {total / len(sent) * 1000:5.2f} ms a request")
+    for name, used in servers.items():
+        print(f"cpu {name:9s} {used:7.1f} s  = {used / len(sent) * 1000:5.2f} ms a request")
     print(f"cpu load generator {gen_cpu:5.1f} s (same machine)")
 
 
@@ -211,13 +234,16 @@ def main() -> None:
                 logs=Path(tmp),
             ) as stack:
                 cpu0 = {s: cpu_seconds(stack.processes[s].pid) for s in SERVICES}
+                servers0 = server_cpu_seconds()
                 gen0 = time.process_time()
                 print(f"driving:    {count} requests at {args.rate:.0f}/s ...")
                 sent = asyncio.run(drive(stack.url("intake"), bodies, args.rate, args.found))
                 gen_cpu = time.process_time() - gen0
                 accepted = sum(1 for s in sent if s.request_id)
                 stored = asyncio.run(notifications(database_url, accepted, stall_s=30))
-                report(stack, sent, stored, cpu0, gen_cpu)
+                servers1 = server_cpu_seconds()
+                servers = {k: servers1[k] - servers0[k] for k in servers1}
+                report(stack, sent, stored, cpu0, gen_cpu, servers)
         finally:
             asyncio.run(delete_namespace(broker.amqp_url, namespace))
 
