@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
+from services.matcher._evaluate import Evaluation, evaluate
 from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
 from vaxrec.cli import main
 from vaxrec.registry._evalset import HONEST, IMPOSTORS, build
-from vaxrec.registry._evaluate import Evaluation, evaluate
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@
     extract file ── read_ndjson / read_csv ──▶ (line, RegistryRecord | error message)
     extract file ── import_file ──▶ registry.patients / contacts / immunizations
                                     (registry.match_keys follows by trigger, 0005.match-keys.sql)
-    `vaxrec registry evaluate` ──▶ recall and wrong-person matches per variation (_evaluate.py)
+    `vaxrec registry evaluate` ──▶ recall and wrong-person matches per variation
+                                    (services/matcher/_evaluate.py: the matcher scores itself)
 
 Exceptions: UnknownFormatError (a ValueError) when a file's name names no known format.
 """

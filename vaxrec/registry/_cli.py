@@ -120,7 +120,8 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Score vaxrec's matcher and the baselines; exit status 1 if vaxrec misses its targets."""
-    from vaxrec.registry._evaluate import evaluate_throwaway
+    # The matcher's own code is evaluated: imported only when this command runs.
+    from services.matcher._evaluate import evaluate_throwaway
 
     print(
         f"building the evaluation registry ({args.residents} residents, seed {args.seed}) in a "

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from contracts import Contact
+from services.matcher import find_person, normalized_contact
 from vaxrec.registry._evalset import HONEST, IMPOSTORS, Case, build
 from vaxrec.registry._import import import_records
 from vaxrec.registry._keys import normalize_email, normalize_phone
@@ -100,10 +102,6 @@ async def _tiered(pool: asyncpg.Pool, case: Case) -> Answer:
 
 
 def _vaxrec(reasons: Counter[str]) -> Matcher:
-    # Imported here: the service's package is needed only by this command, not by the import.
-    from contracts import Contact
-    from services.matcher import find_person, normalized_contact
-
     async def match(pool: asyncpg.Pool, case: Case) -> Answer:
         contact = normalized_contact(Contact(channel=case.channel, address=case.address))
         if contact is None:
