@@ -13,8 +13,6 @@ import contextlib
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -27,7 +25,7 @@ import pytest
 
 from tests.support.broker import delete_namespace
 from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
-from tests.support.stack import ROOT, Stack, running_stack
+from tests.support.stack import ROOT, Stack, stack_with_new_key, vaxrec_cli
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
@@ -63,17 +61,6 @@ def artifacts_dir() -> Path:
     return path
 
 
-def _vaxrec(*args: str, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "vaxrec.cli", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
 # Module scope, not session: Playwright's sync API keeps an event loop running on the main
 # thread while it is open, and every async test after this module needs that thread free.
 @pytest.fixture(scope="module")
@@ -89,30 +76,22 @@ def stack(
     broker_namespace: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    keys = tmp_path_factory.mktemp("keys")
-    logs = tmp_path_factory.mktemp("logs")
-    base_env = {"PATH": "/usr/bin:/bin", "VAXREC_DATABASE_URL": browser_database_url}
-    _vaxrec("keys", "generate", "--dir", str(keys), env=base_env)
-    _vaxrec("registry", "load-demo", "--residents", "50", env=base_env)
-    # Every test asks for the demo resident's record: more than the per-contact message limit.
-    previous = os.environ.get("VAXREC_CONTACT_LIMIT")
+    tmp = tmp_path_factory.mktemp("stack")
     namespace = f"{broker_namespace}-browser"
-    os.environ["VAXREC_CONTACT_LIMIT"] = "1000"
+    demo_env = {"PATH": "/usr/bin:/bin", "VAXREC_DATABASE_URL": browser_database_url}
+    vaxrec_cli("registry", "load-demo", "--residents", "50", env=demo_env)
     try:
-        with running_stack(
+        with stack_with_new_key(
+            tmp,
             database_url=browser_database_url,
             amqp_url=amqp_url,
             namespace=namespace,
-            keys=keys,
-            logs=logs,
+            # Every test asks for the demo resident's record: more than the per-contact limit.
+            extra_env={"VAXREC_CONTACT_LIMIT": "1000"},
         ) as stack:
             yield stack
     finally:
         asyncio.run(delete_namespace(amqp_url, namespace))
-        if previous is None:
-            os.environ.pop("VAXREC_CONTACT_LIMIT", None)
-        else:
-            os.environ["VAXREC_CONTACT_LIMIT"] = previous
 
 
 @pytest.fixture(scope="module")

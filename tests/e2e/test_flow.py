@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
-import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -21,24 +19,12 @@ from joserfc.registry import HeaderParameter
 
 from tests.support.builders import request_body
 from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
-from tests.support.stack import ROOT, Stack, running_stack
+from tests.support.stack import Stack, stack_with_new_key, vaxrec_cli
 
 pytestmark = pytest.mark.e2e
 
 LINK = re.compile(r"/c/([A-Za-z0-9_-]{43})\b")
 DEMO_PHONE = "+12135550100"
-
-
-def vaxrec(*args: str, env: dict[str, str]) -> str:
-    return subprocess.run(
-        [sys.executable, "-m", "vaxrec.cli", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +41,11 @@ def stack(
     broker_namespace: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    keys = tmp_path_factory.mktemp("keys")
-    logs = tmp_path_factory.mktemp("logs")
-    vaxrec("keys", "generate", "--dir", str(keys), env={"PATH": "/usr/bin:/bin"})
-    with running_stack(
+    with stack_with_new_key(
+        tmp_path_factory.mktemp("e2e"),
         database_url=e2e_database_url,
         amqp_url=amqp_url,
         namespace=broker_namespace,
-        keys=keys,
-        logs=logs,
     ) as stack:
         yield stack
 
@@ -71,12 +53,12 @@ def stack(
 @pytest.fixture(scope="module", autouse=True)
 def demo_registry(e2e_database_url: str) -> None:
     env = {"VAXREC_DATABASE_URL": e2e_database_url, "PATH": "/usr/bin:/bin"}
-    vaxrec("registry", "load-demo", "--residents", "200", env=env)
+    vaxrec_cli("registry", "load-demo", "--residents", "200", env=env)
 
 
 def outbox(stack: Stack) -> list[dict[str, str]]:
     """What `vaxrec outbox --json` prints: the development provider's sent messages."""
-    messages: list[dict[str, str]] = json.loads(vaxrec("outbox", "--json", env=stack.env))
+    messages: list[dict[str, str]] = json.loads(vaxrec_cli("outbox", "--json", env=stack.env))
     return messages
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -19,7 +17,7 @@ import pytest
 
 from tests.support.broker import delete_topology
 from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
-from tests.support.stack import ROOT, Stack, running_stack
+from tests.support.stack import Stack, stack_with_new_key
 from vaxrec.bus import Topology
 from vaxrec.db import create_pool
 
@@ -53,21 +51,11 @@ def stack(
     topology: Topology,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    keys = tmp_path_factory.mktemp("keys")
-    subprocess.run(
-        [sys.executable, "-m", "vaxrec.cli", "keys", "generate", "--dir", str(keys)],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin"},
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    with running_stack(
+    with stack_with_new_key(
+        tmp_path_factory.mktemp("stack"),
         database_url=stack_database_url,
         amqp_url=amqp_url,
         namespace=topology.namespace,
-        keys=keys,
-        logs=tmp_path_factory.mktemp("logs"),
         extra_env=STACK_ENV,
     ) as stack:
         yield stack

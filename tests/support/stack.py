@@ -113,3 +113,40 @@ def running_stack(
     finally:
         for service in list(stack.processes):
             stack.stop(service)
+
+
+def vaxrec_cli(*args: str, env: Mapping[str, str]) -> str:
+    """Run `vaxrec ...` as an operator would, in its own process; what it printed."""
+    return subprocess.run(
+        [sys.executable, "-m", "vaxrec.cli", *args],
+        cwd=ROOT,
+        env=dict(env),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+
+
+@contextlib.contextmanager
+def stack_with_new_key(
+    tmp_path: Path,
+    *,
+    database_url: str,
+    amqp_url: str,
+    namespace: str,
+    extra_env: Mapping[str, str] | None = None,
+) -> Iterator[Stack]:
+    """A signing key made by `vaxrec keys generate`, then the five services running with it."""
+    keys, logs = tmp_path / "keys", tmp_path / "logs"
+    logs.mkdir(parents=True)
+    vaxrec_cli("keys", "generate", "--dir", str(keys), env={"PATH": "/usr/bin:/bin"})
+    with running_stack(
+        database_url=database_url,
+        amqp_url=amqp_url,
+        namespace=namespace,
+        keys=keys,
+        logs=logs,
+        extra_env=extra_env,
+    ) as stack:
+        yield stack
