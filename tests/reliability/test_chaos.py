@@ -66,22 +66,27 @@ async def test_sigkill_each_worker_in_turn_loses_nothing_and_repeats_nothing(
     accepted: list[uuid.UUID] = []
     in_flight_at_kill: dict[str, int] = {}
     async with aiohttp.ClientSession() as http:
-        submitting = asyncio.create_task(
-            submit(http, stack.url("intake"), bodies, accepted=accepted, concurrency=32)
-        )
-        try:
-            for service in WORKERS:
-                await asyncio.sleep(rng.uniform(0.2, 1.5))
+        # One burst of requests per worker, and the worker killed while its burst is in flight:
+        # on a quiet machine the pipeline drains 1,000 requests in a few seconds, so a kill at
+        # a random moment of one long run could find nothing left to interrupt.
+        bursts = [bodies[k :: len(WORKERS)] for k in range(len(WORKERS))]
+        for service, burst in zip(WORKERS, bursts, strict=True):
+            submitting = asyncio.create_task(
+                submit(http, stack.url("intake"), burst, accepted=accepted, concurrency=32)
+            )
+            try:
+                await asyncio.sleep(rng.uniform(0.2, 0.8))
                 in_flight_at_kill[service] = len(accepted) - await sent_count(
                     stack_db, list(accepted)
                 )
                 stack.stop(service, signal.SIGKILL)
                 stack.start(service)
                 await asyncio.to_thread(stack.wait_ready, service, 90)
-            request_ids = await submitting
-        finally:
-            if not submitting.done():
-                submitting.cancel()
+                await submitting  # appends to `accepted`
+            finally:
+                if not submitting.done():
+                    submitting.cancel()
+    request_ids = list(accepted)
     assert len(request_ids) == REQUESTS
     assert len(set(request_ids)) == REQUESTS
 
