@@ -42,10 +42,10 @@ Answer = tuple[str, frozenset[tuple[str, date]]] | None
 Matcher = Callable[[asyncpg.Pool, Case], Awaitable[Answer]]
 
 _ON_CONTACT = """
-SELECT p.registry_id, p.given_names, p.family_name
-FROM registry.contacts c JOIN registry.patients p USING (registry_id)
-WHERE c.kind = $1 AND c.value = $2 AND p.birth_date = $3
-ORDER BY p.registry_id
+SELECT registry_id, given_names, family_name
+FROM registry.match_keys
+WHERE kind = $1 AND value = $2 AND birth_date = $3
+ORDER BY registry_id
 """
 _DOSES = """
 SELECT cvx, occurred_on FROM registry.immunizations
