@@ -44,7 +44,7 @@ from contracts import (
 )
 from services.matcher import find_person
 from services.matcher._handler import handle_record_requested
-from services.matcher._lookup import candidates
+from services.matcher._lookup import AuditLog, candidates
 from services.matcher._rules import Typed
 from tests.support.broker import delete_namespace, topology_for_tests
 from tests.support.builders import keyed_pin
@@ -207,7 +207,9 @@ async def bus_rate(url: str, amqp_url: str, requests: list[Request], prefetch: i
         ]
         cpu0, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
         await matcher.consume(
-            "matcher", RecordRequestedV1, functools.partial(handle_record_requested, pool=pool)
+            "matcher",
+            RecordRequestedV1,
+            functools.partial(handle_record_requested, pool=pool, audit_log=AuditLog(pool)),
         )
         while True:
             if await _answered(producer.connection.channel, outputs) >= len(requests):

@@ -12,7 +12,7 @@ from contracts import (
     RecordUnmatchedV1,
     RegistryPatient,
 )
-from services.matcher._lookup import audit
+from services.matcher._lookup import AuditLog, AuditRow
 from services.matcher._match import Outcome, find_person, normalized_contact
 from services.matcher._metrics import MATCH_OUTCOMES
 
@@ -20,7 +20,7 @@ log = structlog.get_logger("matcher")
 
 
 async def handle_record_requested(
-    envelope: Envelope[RecordRequestedV1], *, pool: asyncpg.Pool
+    envelope: Envelope[RecordRequestedV1], *, pool: asyncpg.Pool, audit_log: AuditLog
 ) -> RecordMatchedV1 | RecordUnmatchedV1:
     request = envelope.data
     contact = normalized_contact(request.contact)
@@ -36,7 +36,7 @@ async def handle_record_requested(
         )
     tier = outcome.tier.label if outcome.tier is not None else None
     # Audit before publishing: a crash in between redelivers, and the row is kept as it is.
-    await audit(pool, request.request_id, outcome.reason, tier, outcome.registry_id)
+    await audit_log.record(AuditRow(request.request_id, outcome.reason, tier, outcome.registry_id))
     MATCH_OUTCOMES.labels(outcome.reason).inc()
     log.info("match.outcome", reason=outcome.reason, records=len(outcome.records))
     if not outcome.matched or contact is None:

@@ -7,6 +7,7 @@ import functools
 
 from contracts import RecordRequestedV1
 from services.matcher._handler import handle_record_requested
+from services.matcher._lookup import AuditLog
 from services.matcher._settings import MatcherSettings
 from vaxrec.runtime import Resources, run_worker
 
@@ -15,7 +16,9 @@ async def start(resources: Resources) -> None:
     await resources.bus.consume(
         "matcher",
         RecordRequestedV1,
-        functools.partial(handle_record_requested, pool=resources.db),
+        functools.partial(
+            handle_record_requested, pool=resources.db, audit_log=AuditLog(resources.db)
+        ),
     )
 
 

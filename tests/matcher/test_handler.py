@@ -9,6 +9,7 @@ from prometheus_client import REGISTRY
 
 from contracts import Contact, RecordMatchedV1, RecordUnmatchedV1
 from services.matcher._handler import handle_record_requested
+from services.matcher._lookup import AuditLog
 from tests.matcher.conftest import Add
 from tests.support.builders import record_requested
 
@@ -36,7 +37,7 @@ async def test_matched(db: asyncpg.Pool, add: Add, phone: str) -> None:
         contact=Contact(channel="sms", address=f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"),
     )
     before = counted("matched:normalized")
-    message = await handle_record_requested(envelope, pool=db)
+    message = await handle_record_requested(envelope, pool=db, audit_log=AuditLog(db))
     assert isinstance(message, RecordMatchedV1)
     assert message.match_reason == "matched:normalized"
     assert message.patient.registry_id == record.registry_id
@@ -46,7 +47,7 @@ async def test_matched(db: asyncpg.Pool, add: Add, phone: str) -> None:
     rows = await audit_row(db, envelope.data.request_id)
     assert [tuple(r) for r in rows] == [("matched:normalized", "normalized", record.registry_id)]
     # A redelivery decides again but keeps the first audit row.
-    await handle_record_requested(envelope, pool=db)
+    await handle_record_requested(envelope, pool=db, audit_log=AuditLog(db))
     assert len(await audit_row(db, envelope.data.request_id)) == 1
 
 
@@ -60,7 +61,7 @@ async def test_tie_is_counted_and_audited(db: asyncpg.Pool, add: Add, email: str
         contact=Contact(channel="email", address=f"  {email.upper()} "),
     )
     before = counted("unmatched:tie")
-    message = await handle_record_requested(envelope, pool=db)
+    message = await handle_record_requested(envelope, pool=db, audit_log=AuditLog(db))
     assert isinstance(message, RecordUnmatchedV1)
     assert message.reason == "unmatched:tie"
     assert message.contact == Contact(channel="email", address=email)
@@ -77,11 +78,11 @@ async def test_contact_mismatch_and_invalid_contact(db: asyncpg.Pool, add: Add, 
         date_of_birth=BORN,
         contact=Contact(channel="email", address="kwame.somewhere.else@example.com"),
     )
-    message = await handle_record_requested(elsewhere, pool=db)
+    message = await handle_record_requested(elsewhere, pool=db, audit_log=AuditLog(db))
     assert isinstance(message, RecordUnmatchedV1)
     assert message.reason == "unmatched:contact-mismatch"
     invalid = record_requested(contact=Contact(channel="sms", address="555-0100"))
-    message = await handle_record_requested(invalid, pool=db)
+    message = await handle_record_requested(invalid, pool=db, audit_log=AuditLog(db))
     assert isinstance(message, RecordUnmatchedV1)
     assert message.reason == "unmatched:invalid-contact"
     rows = await audit_row(db, invalid.data.request_id)
