@@ -88,10 +88,12 @@ async def request_bodies(database_url: str, count: int, found_share: float) -> l
     """Real residents (exactly as the registry has them) and people nobody recorded."""
     conn = await asyncpg.connect(database_url)
     try:
+        # One resident per contact: a household sharing a phone would meet the notifier's
+        # per-contact rate limit, and a held-back message is not what this measures.
         rows = await conn.fetch(
-            "SELECT DISTINCT ON (p.registry_id) p.given_names, p.family_name, p.birth_date,"
+            "SELECT DISTINCT ON (c.kind, c.value) p.given_names, p.family_name, p.birth_date,"
             " c.kind, c.value FROM registry.patients p JOIN registry.contacts c USING"
-            " (registry_id) ORDER BY p.registry_id, c.kind DESC LIMIT $1",
+            " (registry_id) ORDER BY c.kind, c.value, p.registry_id LIMIT $1",
             count,
         )
     finally:
