@@ -27,6 +27,7 @@ from services.viewer._cards import (
 from services.viewer._record import record_view
 from services.viewer._settings import ViewerSettings
 from services.viewer._wallet import GoogleWallet, apple_health_link
+from vaxrec import csrf
 from vaxrec.i18n import AUTONYMS, LANGUAGES, fill, page_text, pick_language, text_direction
 from vaxrec.shc import render_qr_svg
 
@@ -79,7 +80,7 @@ class Pages:
     def _pin_page(
         self, request: web.Request, language: str, status: int = 200, error: str | None = None
     ) -> web.Response:
-        token = session.csrf_token(request.cookies.get(session.CSRF_COOKIE, ""))
+        token = csrf.token(request.cookies.get(session.CSRF_COOKIE, ""))
         response = self._page(
             request,
             "pin.html",

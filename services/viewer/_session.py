@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import time
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+
+from vaxrec import csrf
 
 COOKIE = "vaxrec_card"
 LIFETIME_S = 600
-#: The PIN form's double-submit token: a random value in a SameSite=Strict cookie, repeated in
-#: a hidden field. Another site can make a browser post the form but cannot read the cookie,
-#: so it cannot fill the field; a forged post would otherwise spend the card's PIN attempts.
-#: Browsers mark every POST with Origin and Sec-Fetch-Site; a post with neither is not from a
-#: browser, so not a forgery riding on one (scripts post the PIN themselves) and needs no token.
+#: The PIN form's double-submit token (vaxrec.csrf): a forged post would otherwise spend the
+#: card's PIN attempts. Browsers mark every POST with Origin and Sec-Fetch-Site; a post with
+#: neither is not from a browser, so not a forgery riding on one (scripts post the PIN
+#: themselves) and needs no token.
 CSRF_COOKIE = "vaxrec_pin_csrf"
-CSRF_FIELD = "csrf"
+CSRF_FIELD = csrf.FIELD
 
 
 def _mac(pepper: bytes, card_id: str, expires: int) -> str:
@@ -46,11 +45,6 @@ def valid(pepper: bytes, value: str, card_id: str, *, now: float | None = None) 
     return hmac.compare_digest(mac, _mac(pepper, card_id, expires))
 
 
-def csrf_token(current: str) -> str:
-    """The browser's PIN-form token, or a new one when it has none."""
-    return current if len(current) == 43 else secrets.token_urlsafe(32)
-
-
 def csrf_passes(headers: Mapping[str, str], host: str, cookie: str, submitted: str) -> bool:
     """Whether a PIN post may be from this site's own form."""
     site = headers.get("Sec-Fetch-Site")
@@ -59,7 +53,4 @@ def csrf_passes(headers: Mapping[str, str], host: str, cookie: str, submitted: s
         return True
     if site not in (None, "same-origin"):
         return False
-    # Under Referrer-Policy: no-referrer Chromium sends "Origin: null" from this very page.
-    if origin not in (None, "null") and urlsplit(origin).netloc != host:
-        return False
-    return len(cookie) == 43 and hmac.compare_digest(cookie.encode(), submitted.encode())
+    return csrf.passes(headers, host, cookie, submitted)
