@@ -43,8 +43,8 @@ from contracts import (
     RecordUnmatchedV1,
 )
 from services.matcher import find_person
+from services.matcher._audit import AuditLog, candidates
 from services.matcher._handler import handle_record_requested
-from services.matcher._lookup import AuditLog, candidates
 from services.matcher._rules import Typed
 from tests.support.broker import delete_namespace, topology_for_tests
 from tests.support.builders import keyed_pin

@@ -12,7 +12,7 @@ from contracts import (
     RecordUnmatchedV1,
     RegistryPatient,
 )
-from services.matcher._lookup import AuditLog, AuditRow
+from services.matcher._audit import AuditLog, AuditRow
 from services.matcher._match import Outcome, find_person, normalized_contact
 from services.matcher._metrics import MATCH_OUTCOMES
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
 
 from contracts import Dose
 from services.matcher._rules import Candidate
-from vaxrec.group_commit import GroupCommit
 
-__all__ = ["AuditLog", "AuditRow", "candidates", "known_elsewhere", "person_doses"]
+__all__ = ["candidates", "known_elsewhere", "person_doses"]
 
 # One index range scan per branch of registry.match_keys (0005.match-keys.sql), both driven by
 # the contact: the records born on the typed date (or with day and month exchanged), and the
@@ -56,13 +53,6 @@ WHERE registry_id IN (SELECT registry_id FROM person) AND status = 'completed'
 ORDER BY cvx, occurred_on, (lot_number IS NULL), (performer IS NULL), registry_id
 """
 
-# A redelivered request keeps the row of its first decision.
-_AUDIT = """
-INSERT INTO matcher.match_audit (request_id, reason, tier, registry_id)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[])
-ON CONFLICT (request_id) DO NOTHING
-"""
-
 
 async def candidates(
     pool: asyncpg.Pool,
@@ -90,33 +80,3 @@ async def person_doses(pool: asyncpg.Pool, records: tuple[Candidate, ...]) -> li
     rows = await pool.fetch(_PERSON_DOSES, ids, birth_date, family_key, given_key)
     doses = [Dose(**dict(row)) for row in rows]
     return sorted(doses, key=lambda d: (d.occurred_on, d.cvx))
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    request_id: uuid.UUID
-    reason: str
-    tier: str | None
-    registry_id: str | None
-
-
-class AuditLog:
-    """One audit row per decided request, group-committed: under load one INSERT carries every
-    decision made while the previous one was being written, instead of a round trip each."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-        self._writes: GroupCommit[AuditRow, None] = GroupCommit(self._write, name="match-audit")
-
-    async def record(self, row: AuditRow) -> None:
-        await self._writes.submit(row)
-
-    async def _write(self, rows: list[AuditRow]) -> list[None]:
-        await self._pool.execute(
-            _AUDIT,
-            [r.request_id for r in rows],
-            [r.reason for r in rows],
-            [r.tier for r in rows],
-            [r.registry_id for r in rows],
-        )
-        return [None] * len(rows)

@@ -6,8 +6,8 @@ import asyncio
 import functools
 
 from contracts import RecordRequestedV1
+from services.matcher._audit import AuditLog
 from services.matcher._handler import handle_record_requested
-from services.matcher._lookup import AuditLog
 from services.matcher._settings import MatcherSettings
 from vaxrec.runtime import Resources, run_worker
 

@@ -8,8 +8,8 @@ import asyncpg
 from prometheus_client import REGISTRY
 
 from contracts import Contact, RecordMatchedV1, RecordUnmatchedV1
+from services.matcher._audit import AuditLog
 from services.matcher._handler import handle_record_requested
-from services.matcher._lookup import AuditLog
 from tests.matcher.conftest import Add
 from tests.support.builders import record_requested
 
