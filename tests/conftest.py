@@ -35,6 +35,14 @@ def database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def module_database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
+    """A migrated database of the test module's own: services run as processes on it see
+    nothing that other tests left behind."""
+    with throwaway_database(servers[0]) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def amqp_url(servers: tuple[DatabaseServer, BrokerServer]) -> str:
     return servers[1].amqp_url

@@ -24,7 +24,6 @@ import asyncpg
 import pytest
 
 from tests.support.broker import delete_namespace
-from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
 from tests.support.stack import ROOT, Stack, stack_with_new_key, vaxrec_cli
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -64,26 +63,20 @@ def artifacts_dir() -> Path:
 # Module scope, not session: Playwright's sync API keeps an event loop running on the main
 # thread while it is open, and every async test after this module needs that thread free.
 @pytest.fixture(scope="module")
-def browser_database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
-    with throwaway_database(servers[0]) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def stack(
-    browser_database_url: str,
+    module_database_url: str,
     amqp_url: str,
     broker_namespace: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("stack")
     namespace = f"{broker_namespace}-browser"
-    demo_env = {"PATH": "/usr/bin:/bin", "VAXREC_DATABASE_URL": browser_database_url}
+    demo_env = {"PATH": "/usr/bin:/bin", "VAXREC_DATABASE_URL": module_database_url}
     vaxrec_cli("registry", "load-demo", "--residents", "50", env=demo_env)
     try:
         with stack_with_new_key(
             tmp,
-            database_url=browser_database_url,
+            database_url=module_database_url,
             amqp_url=amqp_url,
             namespace=namespace,
             # Every test asks for the demo resident's record: more than the per-contact limit.

@@ -18,7 +18,6 @@ from joserfc.jws import JWSRegistry
 from joserfc.registry import HeaderParameter
 
 from tests.support.builders import request_body
-from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
 from tests.support.stack import Stack, stack_with_new_key, vaxrec_cli
 
 pytestmark = pytest.mark.e2e
@@ -28,22 +27,15 @@ DEMO_PHONE = "+12135550100"
 
 
 @pytest.fixture(scope="module")
-def e2e_database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
-    """A database of its own: nothing other tests leave behind reaches these services."""
-    with throwaway_database(servers[0]) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def stack(
-    e2e_database_url: str,
+    module_database_url: str,
     amqp_url: str,
     broker_namespace: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     with stack_with_new_key(
         tmp_path_factory.mktemp("e2e"),
-        database_url=e2e_database_url,
+        database_url=module_database_url,
         amqp_url=amqp_url,
         namespace=broker_namespace,
     ) as stack:
@@ -51,8 +43,8 @@ def stack(
 
 
 @pytest.fixture(scope="module", autouse=True)
-def demo_registry(e2e_database_url: str) -> None:
-    env = {"VAXREC_DATABASE_URL": e2e_database_url, "PATH": "/usr/bin:/bin"}
+def demo_registry(module_database_url: str) -> None:
+    env = {"VAXREC_DATABASE_URL": module_database_url, "PATH": "/usr/bin:/bin"}
     vaxrec_cli("registry", "load-demo", "--residents", "200", env=env)
 
 

@@ -16,7 +16,6 @@ import asyncpg
 import pytest
 
 from tests.support.broker import delete_topology
-from tests.support.servers import BrokerServer, DatabaseServer, throwaway_database
 from tests.support.stack import Stack, stack_with_new_key
 from vaxrec.bus import Topology
 from vaxrec.db import create_pool
@@ -39,21 +38,15 @@ def topology(amqp_url: str) -> Iterator[Topology]:
 
 
 @pytest.fixture(scope="module")
-def stack_database_url(servers: tuple[DatabaseServer, BrokerServer]) -> Iterator[str]:
-    with throwaway_database(servers[0]) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def stack(
-    stack_database_url: str,
+    module_database_url: str,
     amqp_url: str,
     topology: Topology,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     with stack_with_new_key(
         tmp_path_factory.mktemp("stack"),
-        database_url=stack_database_url,
+        database_url=module_database_url,
         amqp_url=amqp_url,
         namespace=topology.namespace,
         extra_env=STACK_ENV,
@@ -62,8 +55,8 @@ def stack(
 
 
 @pytest.fixture
-async def stack_db(stack_database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(stack_database_url, size=2)
+async def stack_db(module_database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(module_database_url, size=2)
     try:
         yield pool
     finally:

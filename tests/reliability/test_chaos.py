@@ -43,8 +43,8 @@ WORKERS = ("matcher", "signer", "notifier")
 
 
 @pytest.fixture(scope="module")
-def residents(stack_database_url: str) -> list[RegistryRecord]:
-    return asyncio.run(load_registry(stack_database_url, 3000, seed=11))
+def residents(module_database_url: str) -> list[RegistryRecord]:
+    return asyncio.run(load_registry(module_database_url, 3000, seed=11))
 
 
 async def test_sigkill_each_worker_in_turn_loses_nothing_and_repeats_nothing(

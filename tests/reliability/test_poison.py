@@ -48,8 +48,8 @@ NUL = "\x00"  # fits every contract, and no Postgres text column takes it
 
 
 @pytest.fixture(scope="module")
-def residents(stack_database_url: str) -> list[RegistryRecord]:
-    return asyncio.run(load_registry(stack_database_url, 300, seed=23))
+def residents(module_database_url: str) -> list[RegistryRecord]:
+    return asyncio.run(load_registry(module_database_url, 300, seed=23))
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,8 @@ HANDLED = {"matcher": "match.outcome", "signer": "card.issued", "notifier": "not
 
 
 @pytest.fixture(scope="module")
-def residents(stack_database_url: str) -> list[RegistryRecord]:
-    return asyncio.run(load_registry(stack_database_url, 1000, seed=31))
+def residents(module_database_url: str) -> list[RegistryRecord]:
+    return asyncio.run(load_registry(module_database_url, 1000, seed=31))
 
 
 @pytest.fixture(scope="module")

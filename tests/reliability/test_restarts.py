@@ -49,8 +49,8 @@ def _local(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def residents(stack_database_url: str) -> list[RegistryRecord]:
-    return asyncio.run(load_registry(stack_database_url, 4 * BATCH, seed=23))
+def residents(module_database_url: str) -> list[RegistryRecord]:
+    return asyncio.run(load_registry(module_database_url, 4 * BATCH, seed=23))
 
 
 def ready(stack: Stack, service: str) -> bool:
@@ -173,10 +173,10 @@ async def test_services_ride_out_a_postgres_restart(
     residents: list[RegistryRecord],
     amqp_url: str,
     topology: Topology,
-    stack_database_url: str,
+    module_database_url: str,
 ) -> None:
     cluster = _postgres_cluster()
-    if not _local(stack_database_url) or cluster is None:
+    if not _local(module_database_url) or cluster is None:
         pytest.skip("the database is not this machine's cluster: it cannot be restarted here")
 
     def pg(action: str) -> None:
