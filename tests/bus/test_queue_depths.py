@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import aio_pika
 import pytest
 from aiohttp import web
 
@@ -49,3 +50,12 @@ async def test_metrics_read_the_depths_at_scrape_time(bus: Bus) -> None:
         response = await client.get("/metrics")
         assert response.status == 200  # a failing refresh does not take the metrics down
         assert f'vaxrec_queue_messages{{queue="{queue}"}} 2.0' in await response.text()
+
+
+async def test_a_missing_queue_fails_the_reading_not_the_consumers_channel(bus: Bus) -> None:
+    parking = bus.topology.parking_queue(bus.topology.queue("matcher", RecordRequestedV1))
+    await (await bus.channel.get_underlay_channel()).queue_delete(parking)
+    with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
+        await bus.queue_depths("matcher")
+    assert bus.is_ready
+    await bus.publisher.publish(record_requested())  # the publishing channel still works

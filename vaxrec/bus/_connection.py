@@ -39,16 +39,22 @@ class Bus:
     async def queue_depths(self, service: str) -> dict[str, int]:
         """Messages waiting in `service`'s queues and their parking queues.
 
-        Asked of the underlying channel: aio-pika's robust channel answers a repeated passive
-        declare from its own cache, with the count of the first answer."""
-        channel = await self.channel.get_underlay_channel()
-        depths: dict[str, int] = {}
-        for contract in SUBSCRIPTIONS.get(service, ()):
-            queue = self.topology.queue(service, contract)
-            for name in (queue, self.topology.parking_queue(queue)):
-                declared = await channel.queue_declare(name, passive=True)
-                depths[name] = declared.message_count or 0
-        return depths
+        Asked on a channel of its own, never the consumers': a passive declare that fails (a
+        queue deleted by hand) closes the channel it was asked on. And asked of the underlying
+        channel: aio-pika's robust channel answers a repeated passive declare from its own
+        cache, with the count of the first answer."""
+        probe = await self.connection.channel(publisher_confirms=False)
+        try:
+            channel = await probe.get_underlay_channel()
+            depths: dict[str, int] = {}
+            for contract in SUBSCRIPTIONS.get(service, ()):
+                queue = self.topology.queue(service, contract)
+                for name in (queue, self.topology.parking_queue(queue)):
+                    declared = await channel.queue_declare(name, passive=True)
+                    depths[name] = declared.message_count or 0
+            return depths
+        finally:
+            await probe.close()
 
     async def close(self) -> None:
         await self.connection.close()
