@@ -13,7 +13,6 @@ import collections
 import shutil
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -57,9 +56,7 @@ def ready(stack: Stack, service: str) -> bool:
     try:
         with urllib.request.urlopen(f"{stack.url(service)}/readyz", timeout=3) as r:
             return r.status == 200
-    except urllib.error.HTTPError as exc:
-        return exc.code == 200
-    except OSError:
+    except OSError:  # 503 (urllib's HTTPError is an OSError) or no answer
         return False
 
 
