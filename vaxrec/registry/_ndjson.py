@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any, TextIO
 
+import orjson
+
 from vaxrec.registry._model import Immunization, RegistryRecord
 from vaxrec.registry._validate import (
     STATUSES,
@@ -167,12 +169,14 @@ def _dose(resource: dict[str, Any], n: int) -> Immunization:
 def parse_line(line: str | bytes) -> RegistryRecord:
     """One NDJSON line as a record; raises LineError with a message that quotes no personal data."""
     try:
-        data = json.loads(line)
-    except RecursionError:
-        raise LineError("not valid JSON (nested too deeply)") from None
-    except ValueError as exc:
-        column = getattr(exc, "colno", None)
-        raise LineError("not valid JSON" + (f" (column {column})" if column else "")) from None
+        # orjson: a third of the stdlib's time on a registry line, which is a tenth of an
+        # import's CPU. It refuses what the stdlib would take and no extract should hold
+        # (NaN, lone surrogates).
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit"):
+            raise LineError("not valid JSON (nested too deeply)") from None
+        raise LineError(f"not valid JSON (column {exc.colno})") from None
     data = _object(data, "the line")
     if "registry_id" not in data or "bundle" not in data:
         raise LineError("not a registry record (needs registry_id and bundle)")
