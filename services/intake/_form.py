@@ -176,9 +176,16 @@ async def submit(request: web.Request) -> web.StreamResponse:
     # Everything the resident typed comes back on an error page, except the PIN.
     values = {k: form.get(k, "") for k in FIELDS if k not in ("pin", "consent")}
     values["consent"] = "yes" if form.get("consent") == "yes" else ""
+    switch = form.get("switch_language")
+    if switch:
+        language = pick_language(switch)
     if not csrf.passes(request, form.get(csrf.FIELD, "")):
         errors = {"form": "err_form_expired"}
         return _form_page(request, language, status=403, values=values, errors=errors)
+    if switch:
+        # The same form in the language asked for, with what was typed but the PIN; nothing
+        # is checked or sent.
+        return _form_page(request, language, values=values)
     try:
         body = RecordRequest.model_validate(_request_body(form, language))
     except ValidationError as exc:

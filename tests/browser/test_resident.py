@@ -112,6 +112,7 @@ def test_whole_flow_in_arabic_right_to_left(page: Any, stack: Stack) -> None:
     t = _intake("ar")
     page.goto(f"{stack.url('intake')}/?lang=en")
     page.get_by_role("link", name="العربية").click()
+    page.get_by_role("button", name=t["submit"]).wait_for()
     assert page.locator("html").get_attribute("dir") == "rtl"
     check_accessibility(page, "ar-form")
     seen = outbox_count(stack, PHONE_E164)
@@ -141,6 +142,28 @@ def test_errors_are_shown_beside_fields_in_the_page(page: Any, stack: Stack) -> 
     assert page.evaluate("document.activeElement.id") == "error-summary"
     assert page.locator("#first_name-error").text_content() == t["err_first_name"]
     check_accessibility(page, "es-form-errors")
+
+
+def test_switching_language_keeps_what_was_typed(page: Any, stack: Stack) -> None:
+    page.goto(f"{stack.url('intake')}/?lang=en")
+    _fill_form(page, "en")
+    # The script posts the form to show it again in the language chosen; nothing is sent.
+    page.get_by_role("link", name="Tiếng Việt").click()
+    t = _intake("vi")
+    page.get_by_role("button", name=t["submit"]).wait_for()
+    assert page.locator("html").get_attribute("lang") == "vi"
+    assert page.get_by_label(t["first_name"]).input_value() == DEMO["first_name"]
+    assert page.get_by_label(t["date_of_birth"]).input_value() == DEMO["date_of_birth"]
+    assert page.get_by_label(t["phone"]).input_value() == DEMO["phone"]
+    assert page.get_by_label(t["consent"]).is_checked()
+    assert page.get_by_label(t["pin"], exact=True).input_value() == ""  # never sent back
+    assert page.locator("#error-summary").is_hidden()
+    check_accessibility(page, "vi-form-switched")
+    seen = outbox_count(stack, PHONE_E164)
+    page.get_by_label(t["pin"], exact=True).fill("4829")
+    page.get_by_role("button", name=t["submit"]).click()
+    page.get_by_role("heading", name=t["received_title"]).wait_for()
+    assert wait_for_link(stack, PHONE_E164, seen)
 
 
 def test_keyboard_only(page: Any, stack: Stack) -> None:

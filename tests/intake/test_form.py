@@ -215,3 +215,29 @@ async def test_broker_down_is_a_friendly_503_page_keeping_the_typed_values(amqp_
             assert "Traceback" not in html
     finally:
         await delete_namespace(amqp_url, namespace)
+
+
+async def test_switching_language_keeps_what_was_typed_but_the_pin_and_sends_nothing(
+    client: TestClient, bus: Bus
+) -> None:
+    # What form.js posts when a language link is followed on a filled-in form.
+    token = await _token(client, "/?lang=en")
+    response = await client.post(
+        "/", data={**FORM, "csrf": token, "language": "en", "switch_language": "es"}
+    )
+    assert response.status == 200
+    html = await response.text()
+    assert '<html lang="es" dir="ltr">' in html
+    assert 'name="language" value="es"' in html
+    assert _esc(page_text("es", "intake")["submit"]) in html
+    for typed in ('value="John"', 'value="Doe"', 'value="1951-08-15"', 'value="+1 213 555 0100"'):
+        assert typed in html
+    assert 'id="consent" name="consent" type="checkbox" value="yes" required checked' in html
+    assert "4829" not in html
+    assert '<div id="error-summary" class="summary" tabindex="-1" hidden>' in html
+    assert 'aria-invalid="true"' not in html
+    # A switch needs the form's token like any post, and never queues a request.
+    forged = await client.post("/", data={**FORM, "csrf": "x" * 43, "switch_language": "ko"})
+    assert forged.status == 403
+    assert '<html lang="ko"' in await forged.text()
+    assert await _queued(bus) == []

@@ -103,6 +103,20 @@
     summary.focus();
   });
 
+  // A language link posts what was typed (the server sends back all but the PIN) so the form
+  // comes back in the other language without it being lost. form.submit() skips the checks.
+  document.querySelectorAll(".languages a[hreflang]").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "switch_language";
+      input.value = link.getAttribute("hreflang");
+      form.appendChild(input);
+      form.submit();
+    });
+  });
+
   showChannel();
   if (!summary.hidden) { summary.focus(); }
 })();
