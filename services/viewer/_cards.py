@@ -17,6 +17,8 @@ class Refusal(enum.Enum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     LOCKED = "locked"
+    #: `vaxrec cards revoke`: the card itself, and any QR saved from it, is no longer valid.
+    REVOKED = "revoked"
     WRONG_PIN = "wrong-pin"
 
 
@@ -42,7 +44,7 @@ class Refused:
 
 _FIND = """
 SELECT card_id, jws, file_jws, pin_hash, pin_salt, doses_total, doses_in_qr, expires_at,
-       language, failed_pin_attempts, locked OR revoked AS locked, expires_at <= now() AS expired
+       language, failed_pin_attempts, locked, revoked, expires_at <= now() AS expired
 FROM cards.issued_cards WHERE token_hash = $1
 """
 
@@ -64,16 +66,26 @@ async def open_card(
     row = await pool.fetchrow(_FIND, token_hash(pepper, token))
     if row is None:
         return Refused(Refusal.UNKNOWN)
-    if row["expired"]:
-        return Refused(Refusal.EXPIRED)
-    if row["locked"]:
-        return Refused(Refusal.LOCKED)
+    refusal = _refusal(row)
+    if refusal is not None:
+        return Refused(refusal)
     if not pin_matches(pepper, bytes(row["pin_salt"]), pin, bytes(row["pin_hash"])):
         failed = await pool.fetchval(_WRONG_PIN, row["card_id"], max_attempts)
         if failed is None or failed >= max_attempts:
             return Refused(Refusal.LOCKED)
         return Refused(Refusal.WRONG_PIN, attempts_left=max_attempts - failed)
     return _opened(row)
+
+
+def _refusal(row: asyncpg.Record) -> Refusal | None:
+    # Revoked first: it is the one that also says a saved QR no longer verifies.
+    if row["revoked"]:
+        return Refusal.REVOKED
+    if row["expired"]:
+        return Refusal.EXPIRED
+    if row["locked"]:
+        return Refusal.LOCKED
+    return None
 
 
 def _opened(row: asyncpg.Record) -> OpenedCard:
@@ -113,7 +125,7 @@ class Link:
 
 
 _LINK = """
-SELECT language, expires_at <= now() AS expired, locked OR revoked AS locked
+SELECT language, expires_at <= now() AS expired, locked, revoked
 FROM cards.issued_cards WHERE token_hash = $1
 """
 
@@ -125,5 +137,4 @@ async def link_state(pool: asyncpg.Pool, pepper: bytes, token: str) -> Link | No
     row = await pool.fetchrow(_LINK, token_hash(pepper, token))
     if row is None:
         return None
-    refusal = Refusal.EXPIRED if row["expired"] else Refusal.LOCKED if row["locked"] else None
-    return Link(row["language"], refusal)
+    return Link(row["language"], _refusal(row))

@@ -38,7 +38,12 @@ RECORD_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'nonce-{nonce}'; img-src 'self' data:; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-_REFUSAL_KEY = {Refusal.UNKNOWN: "unknown", Refusal.EXPIRED: "expired", Refusal.LOCKED: "locked"}
+_REFUSAL_KEY = {
+    Refusal.UNKNOWN: "unknown",
+    Refusal.EXPIRED: "expired",
+    Refusal.LOCKED: "locked",
+    Refusal.REVOKED: "revoked",
+}
 
 
 class Pages:

@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from markupsafe import escape
 
 from services.signer._keys import load_keys
 from services.signer._publish_keys import publish_public_keys
@@ -25,6 +26,7 @@ from tests.support.http import serve_app
 from tests.verify.conftest import RID_SECRET, Issued, issue
 from vaxrec.cli import main
 from vaxrec.health import Readiness
+from vaxrec.i18n import page_text
 from vaxrec.revocation import RevocationError, revoke_patient
 from vaxrec.shc import StaticCrls, StaticKeys, decode_payload, verify
 
@@ -172,9 +174,17 @@ async def test_revoked_card_is_not_shown_as_valid_on_its_page(
     await revoke(database_url, capsys, "--card-id", card.card_id)
     page = await viewer.post(f"/c/{card.token}", data={"pin": "4829"})
     assert page.status == 404
-    assert "Vaccination record</h1>" not in await page.text()
+    html = await page.text()
+    assert "Vaccination record</h1>" not in html
+    # The link's holder is told why, and that a QR saved from the card no longer verifies.
+    revoked = str(escape(page_text("en", "viewer")["revoked"]))
+    assert revoked in html
+    assert revoked in await (await viewer.get(f"/c/{card.token}")).text()
     api = await viewer.post(f"/api/v1/cards/{card.token}", json={"pin": "4829"})
     assert api.status == 404
+    # The API answers a revoked card as it answers a link that never existed.
+    unknown = await viewer.post(f"/api/v1/cards/{'A' * 43}", json={"pin": "4829"})
+    assert (await api.json())["title"] == (await unknown.json())["title"]
 
 
 async def test_unknown_card_and_key_without_crl(
