@@ -56,6 +56,15 @@ async def _fill(amqp_url: str, queue: str, messages: int) -> None:
     await connection.close()
 
 
+async def _drop(amqp_url: str, *queues: str) -> None:
+    """Delete the bench's queues, once its own connection (and so its consumer) is closed."""
+    connection = await aiormq.connect(amqp_url)
+    channel = await connection.channel()
+    for queue in queues:
+        await channel.queue_delete(queue)
+    await connection.close()
+
+
 async def _measure(
     label: str, messages: int, start: Callable[[asyncio.Event], Awaitable[Any]]
 ) -> None:
@@ -78,7 +87,7 @@ async def aio_pika_floor(amqp_url: str, messages: int, prefetch: int) -> None:
     await channel.set_qos(prefetch_count=prefetch)
     queue = await channel.declare_queue(source, durable=True)
     await channel.declare_queue(target, durable=True)
-    handled, tags = 0, []
+    handled = 0
 
     async def start(done: asyncio.Event) -> None:
         async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
@@ -92,16 +101,13 @@ async def aio_pika_floor(amqp_url: str, messages: int, prefetch: int) -> None:
             if handled == messages:
                 done.set()
 
-        tags.append(await queue.consume(on_message))
+        await queue.consume(on_message)
 
     try:
         await _measure("aio-pika, ack each", messages, start)
     finally:
-        for tag in tags:
-            await queue.cancel(tag)
-        await channel.queue_delete(source)
-        await channel.queue_delete(target)
         await connection.close()
+        await _drop(amqp_url, source, target)
 
 
 async def aiormq_floor(amqp_url: str, messages: int, prefetch: int, ack_every: int) -> None:
@@ -111,7 +117,7 @@ async def aiormq_floor(amqp_url: str, messages: int, prefetch: int, ack_every: i
     channel = await connection.channel(publisher_confirms=True)
     await channel.basic_qos(prefetch_count=prefetch)
     await channel.queue_declare(target, durable=True)
-    handled, tags = 0, []
+    handled = 0
 
     async def start(done: asyncio.Event) -> None:
         async def on_message(message: aiormq.abc.DeliveredMessage) -> None:
@@ -128,19 +134,14 @@ async def aiormq_floor(amqp_url: str, messages: int, prefetch: int, ack_every: i
             if handled == messages:
                 done.set()
 
-        consuming = await channel.basic_consume(source, on_message)
-        assert consuming.consumer_tag is not None
-        tags.append(consuming.consumer_tag)
+        await channel.basic_consume(source, on_message)
 
     label = "aiormq, ack each" if ack_every == 1 else f"aiormq, one ack per {ack_every}"
     try:
         await _measure(label, messages, start)
     finally:
-        for tag in tags:
-            await channel.basic_cancel(tag)
-        await channel.queue_delete(source)
-        await channel.queue_delete(target)
         await connection.close()
+        await _drop(amqp_url, source, target)
 
 
 def main() -> None:
