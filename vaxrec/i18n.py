@@ -27,6 +27,7 @@ __all__ = [
     "page_text",
     "pick_language",
     "placeholders",
+    "request_language",
     "text_direction",
 ]
 
@@ -129,6 +130,12 @@ def fill(text: str, values: Mapping[str, str]) -> str:
 def text_direction(language: str) -> Literal["ltr", "rtl"]:
     """Which way the language is written (for HTML's `dir`)."""
     return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
+def request_language(chosen: str | None, accept_language: str) -> str:
+    """A page's language: the one chosen (a ?lang= switch), else the browser's first choice
+    (browsers list it first; weights are not worth parsing for eight languages)."""
+    return pick_language(chosen or accept_language.split(",")[0].split(";")[0])
 
 
 @functools.cache

@@ -22,7 +22,14 @@ from pydantic import ValidationError
 
 from services.intake import _csrf as csrf
 from services.intake._models import _EMAIL, _PHONE, REFUSED_PINS, RecordRequest, pin_rule
-from vaxrec.i18n import AUTONYMS, LANGUAGES, page_text, pick_language, text_direction
+from vaxrec.i18n import (
+    AUTONYMS,
+    LANGUAGES,
+    page_text,
+    pick_language,
+    request_language,
+    text_direction,
+)
 
 Accept = Callable[[web.Application, RecordRequest], Awaitable[uuid.UUID | None]]
 
@@ -63,10 +70,9 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 def _language(request: web.Request, chosen: str | None = None) -> str:
     """The form's language: the one chosen, else the switcher's, else the browser's first."""
-    tag = chosen or request.query.get("lang")
-    if not tag:
-        tag = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0]
-    return pick_language(tag)
+    return request_language(
+        chosen or request.query.get("lang"), request.headers.get("Accept-Language", "")
+    )
 
 
 def _render(

@@ -10,6 +10,7 @@ input gets a page that says what to fix, never a 500.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from typing import Any
 from urllib.parse import parse_qsl
@@ -20,12 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from services.viewer._app import POOL, SETTINGS, _page
 from services.viewer._crl import IssuerRecords
+from vaxrec.i18n import AUTONYMS, LANGUAGES, fill, page_text, request_language, text_direction
 from vaxrec.problems import invalid_fields, problem
 from vaxrec.shc import (
     InvalidCard,
     as_json,
     jws_from_qr_texts,
     jws_from_text,
+    reason_text,
     unreadable_json,
     verify,
 )
@@ -137,12 +140,35 @@ async def _verdicts(request: web.Request, cards: list[str]) -> list[dict[str, An
     return reports
 
 
-def _form_page(request: web.Request, status: int, error: str | None) -> web.Response:
-    return _page(request, "verify.html", status, error=error, reports=[])
+def _verify_page(
+    request: web.Request, status: int, *, error: str | None, reports: list[dict[str, Any]]
+) -> web.Response:
+    """The page in the language asked for (?lang=, else the browser's); the verdict's
+    sentences too, from the same strings as `vaxrec verify`."""
+    language = request_language(
+        request.query.get("lang"), request.headers.get("Accept-Language", "")
+    )
+    t = page_text(language, "verify")
+    response = _page(
+        request,
+        "verify.html",
+        status,
+        lang=language,
+        dir=text_direction(language),
+        t=t,
+        fill=fill,
+        languages=[(tag, AUTONYMS[tag]) for tag in LANGUAGES],
+        path=request.path,
+        error=t[error] if error else None,
+        reports=reports,
+        reason_text=functools.partial(reason_text, language=language),
+    )
+    response.headers["Content-Language"] = language
+    return response
 
 
 async def verify_page(request: web.Request) -> web.Response:
-    return _form_page(request, 200, None)
+    return _verify_page(request, 200, error=None, reports=[])
 
 
 async def verify_submit(request: web.Request) -> web.Response:
@@ -152,11 +178,11 @@ async def verify_submit(request: web.Request) -> web.Response:
     except TooLarge:
         if as_json_reply:
             return problem(413, "Payload Too Large", "The text or photo is too large.")
-        return _form_page(request, 413, "That text or photo is too large.")
+        return _verify_page(request, 413, error="err_too_large", reports=[])
     except ValidationError as exc:
         if as_json_reply:
             return invalid_fields(exc)
-        return _form_page(request, 422, "Paste a shc:/ text or choose a photo of the QR code.")
+        return _verify_page(request, 422, error="err_one_input", reports=[])
     try:
         cards = await _cards(request, form)
     except InvalidCard as err:
@@ -165,7 +191,7 @@ async def verify_submit(request: web.Request) -> web.Response:
         reports = await _verdicts(request, cards)
     if as_json_reply:
         return web.json_response({"cards": reports}, headers={"Cache-Control": "no-store"})
-    return _page(request, "verify.html", 200, error=None, reports=reports)
+    return _verify_page(request, 200, error=None, reports=reports)
 
 
 def add_verify_routes(app: web.Application) -> None:

@@ -237,3 +237,17 @@ def test_expired_link(page: Any, stack: Stack) -> None:
 def test_screenshots_are_kept(stack: Stack) -> None:
     kept = {p.name for p in Path(artifacts_dir()).glob("*.png")}
     assert kept  # the tests above left their pictures where CI collects them
+
+
+def test_verifier_page_in_arabic(page: Any, stack: Stack) -> None:
+    card = card_by_api(stack, request_by_api(stack))
+    t = page_text("ar", "verify")
+    page.goto(f"{stack.url('viewer')}/verify?lang=ar")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    check_accessibility(page, "ar-verify")
+    page.get_by_label(t["text_label"]).fill(card["qr"])
+    page.get_by_role("button", name=t["submit"]).click()
+    page.get_by_role("heading", name=t["valid_title"]).wait_for()
+    assert page.locator("html").get_attribute("lang") == "ar"
+    assert page.get_by_role("columnheader", name=t["vaccine"]).is_visible()
+    check_accessibility(page, "ar-verify-valid")

@@ -7,7 +7,7 @@ import pytest
 
 from vaxrec import i18n
 
-PAGES = ("intake", "viewer")
+PAGES = ("intake", "viewer", "verify")
 
 
 def test_the_page_files_are_the_ones_the_services_use() -> None:

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 from aiohttp import FormData, web
 from aiohttp.test_utils import TestClient
+from markupsafe import escape
 from PIL import Image
 
 from services.viewer._app import create_app
@@ -22,6 +23,7 @@ from tests.support.cards import ISSUER
 from tests.support.http import serve_app
 from tests.verify.conftest import Issued, issue
 from vaxrec.health import Readiness
+from vaxrec.i18n import page_text
 from vaxrec.revocation import revoke_card
 from vaxrec.shc import qr_chunks, qr_text, render_qr_png
 
@@ -208,3 +210,36 @@ async def test_machine_errors_are_problems(viewer: Client) -> None:
     twice.add_field("photo", b"b", filename="b.png")
     repeated = await viewer.post("/verify", data=twice)
     assert (repeated.status, repeated.content_type) == (400, "application/problem+json")
+
+
+async def test_the_page_and_its_verdicts_in_the_language_asked_for(
+    viewer: Client, card: Issued, db: asyncpg.Pool
+) -> None:
+    ko, ar = page_text("ko", "verify"), page_text("ar", "verify")
+    page = await viewer.get("/verify", headers={"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.5"})
+    html = await page.text()
+    assert '<html lang="ko" dir="ltr">' in html
+    assert page.headers["Content-Language"] == "ko"
+    assert f"<h1>{escape(ko['title'])}</h1>" in html
+    assert 'action="/verify?lang=ko"' in html  # the verdict comes back in the same language
+
+    async with db.acquire() as conn:
+        await revoke_card(conn, card_id=uuid.UUID(card.card_id))
+    # ?lang= (the page's language links) wins over the browser's language.
+    response = await viewer.post(
+        "/verify?lang=ar", data=form(text=qr_text(card.jws)), headers={"Accept-Language": "ko"}
+    )
+    html = await response.text()
+    assert '<html lang="ar" dir="rtl">' in html
+    assert escape(ar["invalid_title"]) in html
+    assert f'<li data-reason="revoked">{escape(ar["reason_revoked"])}</li>' in html
+    # The JSON for machines keeps English sentences, as `vaxrec verify --json` does.
+    machine = await viewer.post(
+        "/verify?lang=ar", data=form(text=qr_text(card.jws)), headers={"Accept": "application/json"}
+    )
+    [verdict] = (await machine.json())["cards"]
+    assert verdict["reasons"] == [{"code": "revoked", "text": "The issuer has revoked this card."}]
+
+    refused = await viewer.post("/verify?lang=vi", data=FormData({}))
+    assert refused.status == 422
+    assert escape(page_text("vi", "verify")["err_one_input"]) in await refused.text()
