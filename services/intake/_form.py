@@ -26,7 +26,6 @@ from vaxrec.i18n import (
     AUTONYMS,
     LANGUAGES,
     page_text,
-    pick_language,
     request_language,
     text_direction,
 )
@@ -178,13 +177,12 @@ def _request_body(form: Mapping[str, str], language: str) -> dict[str, Any]:
 async def submit(request: web.Request) -> web.StreamResponse:
     posted = await request.post()
     form = {k: v for k, v in posted.items() if isinstance(v, str)}
-    language = _language(request, form.get("language"))
+    # A language link (form.js) posts the form with the language to show it in.
+    switch = form.get("switch_language")
+    language = _language(request, switch or form.get("language"))
     # Everything the resident typed comes back on an error page, except the PIN.
     values = {k: form.get(k, "") for k in FIELDS if k not in ("pin", "consent")}
     values["consent"] = "yes" if form.get("consent") == "yes" else ""
-    switch = form.get("switch_language")
-    if switch:
-        language = pick_language(switch)
     if not csrf.passes(request, form.get(csrf.FIELD, "")):
         errors = {"form": "err_form_expired"}
         return _form_page(request, language, status=403, values=values, errors=errors)

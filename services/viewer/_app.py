@@ -19,6 +19,7 @@ from services.viewer._record import record_view
 from services.viewer._settings import ViewerSettings
 from services.viewer._wallet import GoogleWallet, GoogleWalletSettings
 from vaxrec.health import Readiness, add_health_routes
+from vaxrec.i18n import AUTONYMS, LANGUAGES, fill, page_text, text_direction
 from vaxrec.metrics import http_metrics
 from vaxrec.problems import invalid_fields, problem, problem_middleware
 from vaxrec.shc import render_qr_png
@@ -135,26 +136,36 @@ async def page_qr_png(request: web.Request) -> web.StreamResponse:
 
 
 def _page(
-    request: web.Request, template: str, status: int = 200, **context: object
+    request: web.Request,
+    template: str,
+    status: int,
+    *,
+    language: str,
+    strings: str,
+    **context: object,
 ) -> web.Response:
+    """A page in `language`: its text from locales/<language>/page.<strings>.txt, with the
+    language links, the request's CSP nonce and the issuer's name."""
     html = (
         request.app[TEMPLATES]
         .get_template(template)
         .render(
-            **{
-                "lang": "en",
-                "dir": "ltr",
-                "nonce": request[NONCE],
-                "issuer_name": request.app[SETTINGS].issuer_name,
-                **context,
-            }
+            lang=language,
+            dir=text_direction(language),
+            t=page_text(language, strings),
+            fill=fill,
+            languages=[(tag, AUTONYMS[tag]) for tag in LANGUAGES],
+            path=request.path,
+            nonce=request[NONCE],
+            issuer_name=request.app[SETTINGS].issuer_name,
+            **context,
         )
     )
     return web.Response(
         text=html,
         status=status,
         content_type="text/html",
-        headers={"Cache-Control": "no-store"},
+        headers={"Cache-Control": "no-store", "Content-Language": language},
     )
 
 

@@ -28,10 +28,10 @@ from services.viewer._record import record_view
 from services.viewer._settings import ViewerSettings
 from services.viewer._wallet import GoogleWallet, apple_health_link
 from vaxrec import csrf
-from vaxrec.i18n import AUTONYMS, LANGUAGES, fill, page_text, pick_language, text_direction
+from vaxrec.i18n import fill, page_text, pick_language
 from vaxrec.shc import render_qr_svg
 
-#: `_app._page`: renders a template with the request's CSP nonce and the issuer's name.
+#: `_app._page`: renders a template in a language, with the request's CSP nonce and the issuer.
 Render = Callable[..., web.Response]
 
 RECORD_CSP = (
@@ -67,20 +67,9 @@ class Pages:
     def _page(
         self, request: web.Request, template: str, language: str, status: int, **context: Any
     ) -> web.Response:
-        response = self._render(
-            request,
-            template,
-            status,
-            lang=language,
-            dir=text_direction(language),
-            t=page_text(language, "viewer"),
-            fill=fill,
-            languages=[(tag, AUTONYMS[tag]) for tag in LANGUAGES],
-            path=request.path,
-            **context,
+        return self._render(
+            request, template, status, language=language, strings="viewer", **context
         )
-        response.headers["Content-Language"] = language
-        return response
 
     def _pin_page(
         self, request: web.Request, language: str, status: int = 200, error: str | None = None

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from services.viewer._app import POOL, SETTINGS, _page
 from services.viewer._crl import IssuerRecords
-from vaxrec.i18n import AUTONYMS, LANGUAGES, fill, page_text, request_language, text_direction
+from vaxrec.i18n import page_text, request_language
 from vaxrec.problems import invalid_fields, problem
 from vaxrec.shc import (
     InvalidCard,
@@ -148,23 +148,16 @@ def _verify_page(
     language = request_language(
         request.query.get("lang"), request.headers.get("Accept-Language", "")
     )
-    t = page_text(language, "verify")
-    response = _page(
+    return _page(
         request,
         "verify.html",
         status,
-        lang=language,
-        dir=text_direction(language),
-        t=t,
-        fill=fill,
-        languages=[(tag, AUTONYMS[tag]) for tag in LANGUAGES],
-        path=request.path,
-        error=t[error] if error else None,
+        language=language,
+        strings="verify",
+        error=page_text(language, "verify")[error] if error else None,
         reports=reports,
         reason_text=functools.partial(reason_text, language=language),
     )
-    response.headers["Content-Language"] = language
-    return response
 
 
 async def verify_page(request: web.Request) -> web.Response:
